@@ -1,0 +1,33 @@
+"""Stack output keys: the one contract between the stack (infra) and the CLI.
+
+The CLI finds queues, job definitions, buckets and log groups through these outputs,
+never by rebuilding AWS names. Kept free of aws_cdk so job commands import it cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+
+QUEUE = "Queue"
+JOB_DEFINITION = "JobDefinition"
+COMPUTE_ENVIRONMENT = "ComputeEnvironment"
+LOG_GROUP = "LogGroup"
+BUCKET = "Bucket"
+REPOSITORY_URI = "RepositoryUri"
+REPOSITORY_NAME = "RepositoryName"
+CLUSTER_NAME = "ClusterName"
+JOB_ROLE_ARN = "JobRoleArn"
+READ_ONLY_BUCKETS = "ReadOnlyBuckets"
+READ_WRITE_BUCKETS = "ReadWriteBuckets"
+
+BUCKET_ROLES = ("inputs", "workspace", "outputs")
+
+
+def pascal(name: str) -> str:
+    """`cpu-spot` -> `CpuSpot` (output keys allow only letters and digits)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+def output_key(kind: str, short_name: str = "") -> str:
+    """The output key of a named resource, e.g. output_key(QUEUE, "cpu") == "QueueCpu"."""
+    return kind + pascal(short_name)
