@@ -7,7 +7,7 @@ Only shape and per-field rules live here; rules that relate several fields are i
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
@@ -30,25 +30,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
-class Egress(str, Enum):
+class Egress(StrEnum):
     NAT_INSTANCE = "nat-instance"
     NAT_GATEWAY = "nat-gateway"
     NONE = "none"
 
 
-class NatGatewayLayout(str, Enum):
+class NatGatewayLayout(StrEnum):
     PER_ZONE = "per-zone"
     SINGLE = "single"
 
 
-class ComputeType(str, Enum):
+class ComputeType(StrEnum):
     SPOT = "SPOT"
     EC2 = "EC2"
     FARGATE = "FARGATE"
     FARGATE_SPOT = "FARGATE_SPOT"
 
 
-class AllocationStrategy(str, Enum):
+class AllocationStrategy(StrEnum):
     BEST_FIT = "BEST_FIT"
     BEST_FIT_PROGRESSIVE = "BEST_FIT_PROGRESSIVE"
     SPOT_CAPACITY_OPTIMIZED = "SPOT_CAPACITY_OPTIMIZED"
@@ -127,7 +127,10 @@ class Storage(Strict):
 def bucket_name_problem(name: str) -> str | None:
     """Why `name` breaks S3's bucket naming rules, or None."""
     if not re.fullmatch(BUCKET_NAME_PATTERN, name):
-        return "must be 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+        return (
+            "must be 3-63 characters of lower-case letters, digits, dots and hyphens, "
+            "starting and ending with a letter or digit"
+        )
     if ".." in name or ".-" in name or "-." in name:
         return "must not have two adjacent periods or a period next to a hyphen"
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):

@@ -1,0 +1,243 @@
+"""Cluster commands: init, validate, synth, diff, deploy, status, destroy."""
+
+from __future__ import annotations
+
+import re
+import time
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from batchctl import outputs as keys
+from batchctl.cli import render
+from batchctl.cli.context import AppContext
+from batchctl.cli.options import confirm, pass_app, yes_option
+from batchctl.cli.progress import StackProgress
+from batchctl.config.findings import errors
+from batchctl.config.models import CLUSTER_NAME_PATTERN
+from batchctl.errors import BatchctlError, ConfigError
+
+
+@click.command()
+@click.option("--production", is_flag=True, help="Start from the production profile (3 zones, endpoints, GPU).")
+@click.option("-f", "--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@click.option("--name", help="Cluster name to write into the file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_app
+def init(app: AppContext, production: bool, path: Path | None, name: str | None, force: bool) -> None:
+    """Write a commented starter batchctl.yaml."""
+    target = path or app.config_path
+    if target.exists() and not force:
+        raise BatchctlError(f"{target} already exists", hint="pass --force to overwrite it, or -f OTHER.yaml")
+    profile = "production" if production else "demo"
+    text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text(encoding="utf-8")
+    if name:
+        if not re.fullmatch(CLUSTER_NAME_PATTERN, name):
+            raise click.BadParameter(
+                "use 2-24 lower-case letters, digits and hyphens, starting with a letter", param_hint="--name"
+            )
+        text = re.sub(r"^name: .*$", f"name: {name}", text, count=1, flags=re.MULTILINE)
+    target.write_text(text, encoding="utf-8")
+    render.ok(f"wrote {target} ({profile} profile)")
+    render.hint(f"next: batchctl{'' if target.name == 'batchctl.yaml' else f' -f {target}'} validate")
+
+
+@click.command()
+@click.option("--no-security", is_flag=True, help="Skip the cdk-nag security rules.")
+@pass_app
+def validate(app: AppContext, no_security: bool) -> None:
+    """Check the config, synthesize the template, run cfn-lint and cdk-nag."""
+    from batchctl.cluster.validate import validate as run_validation
+
+    with StackProgress() as progress:
+        report = run_validation(app.config(), progress, security=not no_security)
+    if app.json:
+        render.as_json(report)
+    else:
+        render.findings(report.findings)
+        if report.skipped:
+            render.note(report.skipped)
+        else:
+            render.ok(f"template: {report.resource_count} resources, {report.template_bytes // 1024} KiB")
+            for item in report.lint:
+                render.fail(f"cfn-lint {item.rule_id} {item.path}: {item.message}")
+            if not report.lint:
+                render.ok("cfn-lint: no errors or warnings")
+            for nag in report.nag:
+                render.fail(f"cdk-nag {nag.rule_id} {nag.resource}: {nag.message}")
+            if not no_security and not report.nag:
+                render.ok("cdk-nag AwsSolutions: no unsuppressed findings")
+    problems = len(errors(report.findings)) + len(report.lint) + len(report.nag)
+    if problems:
+        raise ConfigError(f"{app.config_path}: {problems} problem(s) found")
+    render.ok(f"{app.config_path} is valid")
+
+
+@click.command()
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@pass_app
+def synth(app: AppContext, out_file: Path | None) -> None:
+    """Print the CloudFormation template (JSON)."""
+    from batchctl.cluster import template as templates
+    from batchctl.cluster.zones import offline_zones
+
+    config = app.config()
+    body = templates.to_json(templates.synthesize(config, offline_zones(config)))
+    if out_file:
+        out_file.write_text(body + "\n", encoding="utf-8")
+        render.ok(f"wrote {out_file} ({len(body) // 1024} KiB)")
+    else:
+        click.echo(body)
+
+
+@click.command()
+@pass_app
+def diff(app: AppContext) -> None:
+    """Preview what a deploy would change (a change set, not executed)."""
+    from batchctl.cluster.deploy import Deployer
+
+    with StackProgress() as progress:
+        deployer = Deployer(app.config(), app.aws(), progress)
+        plan = deployer.plan()
+        deployer.discard(plan)
+    _print_plan(app, plan)
+
+
+@click.command()
+@yes_option
+@pass_app
+def deploy(app: AppContext, yes: bool) -> None:
+    """Create or update the cluster through a CloudFormation change set."""
+    from batchctl.cluster.deploy import Deployer, Plan
+
+    config = app.config()
+    render.step(f"deploying {config.name} to {app.target().describe()}")
+    started = time.monotonic()
+    with StackProgress() as progress:
+        deployer = Deployer(config, app.aws(), progress)
+        plan = deployer.plan()
+
+    def approve(plan: Plan) -> bool:
+        _print_plan(app, plan)
+        count = len(plan.change_set.changes) if plan.change_set else 0
+        return confirm(f"Apply these {count} changes to {plan.stack_name}?", yes)
+
+    if plan.has_changes and not approve(plan):
+        deployer.discard(plan)
+        render.note("cancelled: nothing was changed")
+        return
+    if not plan.has_changes:
+        _print_plan(app, plan)
+        result_outputs = _stack_outputs(app)
+        if app.json:
+            render.as_json({"stack": plan.stack_name, "changed": False, "outputs": result_outputs})
+        return
+    with StackProgress(total=len(plan.change_set.changes) if plan.change_set else None) as progress:
+        deployer.progress = progress
+        result = deployer.execute(plan)
+    if app.target().is_local and not plan.create:
+        render.note(
+            "local emulator: Batch resources were updated through the emulator's compatibility layer "
+            "(moto's CloudFormation only creates them)"
+        )
+    render.ok(f"{result.stack_name} {result.status} in {time.monotonic() - started:.1f} s")
+    _print_outputs(app, result.outputs)
+    render.hint("next: batchctl status")
+
+
+@click.command()
+@pass_app
+def status(app: AppContext) -> None:
+    """Show the cluster's stack, outputs, compute environments and queues."""
+    from batchctl.cluster.status import cluster_status
+
+    state = cluster_status(app.config(), app.aws())
+    if app.json:
+        render.as_json(state)
+        return
+    if state.stack_status is None:
+        render.fail(f"{state.stack_name} is not deployed in {state.target}")
+        render.hint("deploy it: batchctl deploy")
+        return
+    render.ok(f"{state.stack_name}: {state.stack_status} (updated {state.updated}) in {state.target}")
+    if state.resources:
+        render.table(
+            None,
+            ["kind", "name", "state", "status", "reason"],
+            [(r.kind, r.name, r.state, r.status, r.reason) for r in state.resources],
+        )
+    _print_outputs(app, state.outputs)
+
+
+@click.command()
+@yes_option
+@click.option("--delete-data", is_flag=True, help="Also delete buckets holding objects and repositories with images.")
+@pass_app
+def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
+    """Delete the cluster; buckets holding objects are kept unless --delete-data."""
+    from batchctl.cluster.destroy import Destroyer, DestroyPlan
+
+    def approve(plan: DestroyPlan) -> bool:
+        render.step(f"{plan.stack_name}: {plan.resource_count} resources in {app.target().describe()}")
+        data = "deleted with their contents" if delete_data else "kept if they hold data"
+        if plan.buckets or plan.repositories:
+            render.note(f"buckets and repositories ({', '.join(plan.buckets + plan.repositories)}): {data}")
+        return confirm(f"Destroy {plan.stack_name}?", yes)
+
+    with StackProgress() as progress:
+        result = Destroyer(app.config(), app.aws(), progress).destroy(delete_data, approve)
+    if result.cancelled:
+        render.note("cancelled: nothing was deleted")
+        return
+    if app.json:
+        render.as_json(result)
+        return
+    for item in result.deleted:
+        render.ok(f"deleted {item}")
+    for item in result.kept:
+        render.note(f"kept {item}")
+
+
+def _print_plan(app: AppContext, plan: object) -> None:
+    from batchctl.cluster.deploy import Plan
+
+    assert isinstance(plan, Plan)
+    if app.json:
+        changes = plan.change_set.changes if plan.change_set else []
+        render.as_json({"stack": plan.stack_name, "create": plan.create, "changes": changes, "notes": plan.notes})
+        return
+    render.findings(finding for finding in plan.findings if finding.level.name != "INFO")
+    for line in plan.notes:
+        render.note(line)
+    if plan.change_set is None:
+        render.ok(f"{plan.stack_name}: no changes")
+        return
+    symbols = {"Add": "[green]+[/]", "Modify": "[yellow]~[/]", "Remove": "[red]-[/]"}
+    render.err.print(
+        f"{'Create' if plan.create else 'Update'} {plan.stack_name}: {len(plan.change_set.changes)} change(s)"
+    )
+    for change in plan.change_set.changes:
+        replacement = " [red](replacement)[/]" if change.replacement == "True" else ""
+        render.err.print(
+            f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} {change.logical_id}{replacement}"
+        )
+
+
+def _stack_outputs(app: AppContext) -> dict[str, str]:
+    from batchctl.cluster.deploy import stack_outputs
+
+    return stack_outputs(app.aws(), app.config())
+
+
+def _print_outputs(app: AppContext, values: dict[str, str]) -> None:
+    if app.json:
+        render.as_json(values)
+        return
+    if values:
+        order = [keys.QUEUE, keys.JOB_DEFINITION, keys.COMPUTE_ENVIRONMENT, keys.BUCKET, keys.LOG_GROUP]
+        rank = {key: next((i for i, p in enumerate(order) if key.startswith(p)), len(order)) for key in values}
+        render.table("Outputs", ["output", "value"], sorted(values.items(), key=lambda kv: (rank[kv[0]], kv[0])))
+
+
+COMMANDS = [init, validate, synth, diff, deploy, status, destroy]

@@ -1,0 +1,54 @@
+"""What every command shares: global options, the loaded config, and where AWS calls go."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchctl.aws.session import Aws, Target
+from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
+from batchctl.errors import EmulatorNotRunningError
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class AppContext:
+    config_path: Path = Path(DEFAULT_CONFIG_FILE)
+    profile: str | None = None
+    region: str | None = None
+    local: bool = False
+    debug: bool = False
+    output: str = "table"
+    _config: ClusterConfig | None = field(default=None, repr=False)
+    _aws: Aws | None = field(default=None, repr=False)
+
+    @property
+    def json(self) -> bool:
+        return self.output == "json"
+
+    def config(self) -> ClusterConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def target(self) -> Target:
+        region = self.region or self.config().region
+        if not self.local:
+            return Target(region=region, profile=self.profile)
+        from batchctl.local.process import endpoint_if_running
+
+        endpoint = endpoint_if_running()
+        if endpoint is None:
+            raise EmulatorNotRunningError(
+                "--local was given but the local emulator is not running", hint="start it with `batchctl local up`"
+            )
+        return Target(region=region, endpoint_url=endpoint)
+
+    def aws(self) -> Aws:
+        if self._aws is None:
+            self._aws = Aws(self.target())
+        return self._aws

@@ -1,0 +1,74 @@
+"""`batchctl local ...`: the embedded AWS emulator that `--local` targets."""
+
+from __future__ import annotations
+
+import click
+
+from batchctl.cli import render
+from batchctl.cli.context import AppContext
+from batchctl.cli.options import pass_app
+
+
+@click.group("local")
+def local_group() -> None:
+    """Run the local AWS emulator (jobs run in Docker containers on this machine)."""
+
+
+@local_group.command()
+@click.option("--port", type=int, help="Port on 127.0.0.1 (default 4586, or BATCHCTL_LOCAL_PORT).")
+@click.option("--require-docker", is_flag=True, help="Fail when no Docker engine is reachable.")
+@pass_app
+def up(app: AppContext, port: int | None, require_docker: bool) -> None:
+    """Start the emulator in the background (idempotent) and check the Docker engine."""
+    from batchctl.errors import BatchctlError
+    from batchctl.local import docker_engine, process
+
+    info = process.start(port=port)
+    docker = docker_engine.check()
+    if app.json:
+        render.as_json({"emulator": info, "docker": docker})
+    else:
+        render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, log {info.log_file})")
+        if docker.available:
+            render.ok(f"Docker engine: {docker.detail}")
+        else:
+            render.fail(f"no Docker engine: {docker.detail}")
+            render.note("clusters deploy, but jobs cannot run until a Docker engine is reachable (see README)")
+        render.hint("next: batchctl --local deploy --yes")
+    if require_docker and not docker.available:
+        raise BatchctlError(f"no Docker engine: {docker.detail}", hint="start one: scripts/setup-docker.sh")
+
+
+@local_group.command()
+def down() -> None:
+    """Stop the emulator (its state is in memory and is lost)."""
+    from batchctl.local import process
+
+    if process.stop():
+        render.ok("emulator stopped")
+    else:
+        render.note("the emulator was not running")
+
+
+@local_group.command("status")
+@pass_app
+def local_status(app: AppContext) -> None:
+    """Is the emulator running, and is a Docker engine reachable?"""
+    from batchctl.local import docker_engine, process
+
+    info = process.status()
+    docker = docker_engine.check()
+    if app.json:
+        render.as_json({"emulator": info, "docker": docker})
+        return
+    if info:
+        render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
+    else:
+        render.fail("emulator not running (start it: batchctl local up)")
+    if docker.available:
+        render.ok(f"Docker engine: {docker.detail}")
+    else:
+        render.fail(f"no Docker engine: {docker.detail}")
+
+
+COMMANDS = [local_group]

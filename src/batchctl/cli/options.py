@@ -1,0 +1,30 @@
+"""Option decorators shared by several commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from batchctl.cli.context import AppContext
+from batchctl.errors import BatchctlError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def yes_option(func: F) -> F:
+    return click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(func)
+
+
+pass_app: Callable[[F], F] = click.make_pass_decorator(AppContext)  # type: ignore[assignment]
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """Ask on a terminal; refuse (with the way out) when there is no one to ask."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise BatchctlError("confirmation needed but standard input is not a terminal", hint="pass --yes")
+    return click.confirm(question, default=False, err=True)

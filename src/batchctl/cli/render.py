@@ -1,0 +1,73 @@
+"""Terminal output: results on stdout (tables or JSON), progress and messages on stderr."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from batchctl.config import Finding, Level
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
+
+
+def ok(message: str) -> None:
+    err.print(f"[green]✓[/] {escape(message)}")
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]⨯[/] {escape(message)}")
+
+
+def note(message: str) -> None:
+    err.print(f"  {message}", markup=False)
+
+
+def step(message: str) -> None:
+    err.print(f"[dim]•[/] {escape(message)}")
+
+
+def hint(message: str) -> None:
+    err.print(f"[dim]→ {escape(message)}[/]")
+
+
+def findings(items: Iterable[Finding]) -> None:
+    for finding in items:
+        style = _LEVEL_STYLE[finding.level]
+        err.print(f"[{style}]{finding.level.name:<7}[/] {escape(finding.path)}: {escape(finding.message)}")
+        if finding.hint:
+            err.print(f"        [dim]{escape(finding.hint)}[/]")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    out.print(grid)
+
+
+def as_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.name
+    return str(value)

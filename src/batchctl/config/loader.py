@@ -1,0 +1,215 @@
+"""Load `batchctl.yaml`: YAML with line numbers, pydantic validation, errors that say where.
+
+Every problem is reported as `FILE:LINE: dotted.path: what is wrong (did you mean ...)`, and
+all problems of a file are reported together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from batchctl.config.models import ClusterConfig
+from batchctl.config.suggest import did_you_mean
+from batchctl.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "batchctl.yaml"
+
+Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
+    """Parse a YAML file; return the data and the 1-based line of every key and value path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found",
+            hint="run `batchctl init` to write a starter file, or pass -f/--config FILE",
+        ) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(
+            f"{where}: invalid YAML: {exc.problem or exc.context}", hint="check indentation and quoting on that line"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            # The key's own line: unknown-key errors point at the key, not at its value.
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _index_lines(value_node, (*loc, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*loc, index), lines)
+
+
+def validate_document(model: type[ModelT], data: Any, lines: dict[Loc, int], source: str) -> ModelT:
+    """Validate parsed YAML against `model`, raising one ConfigError that lists every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: expected a mapping of settings at the top level, found {_kind(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = _describe_errors(model, exc, data, lines, source)
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    raise ConfigError(f"{source}: {len(problems)} problems", details=problems)
+
+
+def load_config(path: Path | str) -> ClusterConfig:
+    path = Path(path)
+    data, lines = read_yaml(path)
+    return validate_document(ClusterConfig, data, lines, str(path))
+
+
+def dotted(loc: Sequence[str | int]) -> str:
+    """('queues', 0, 'name') -> 'queues[0].name'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe_errors(
+    model: type[BaseModel], exc: ValidationError, data: Any, lines: dict[Loc, int], source: str
+) -> list[str]:
+    problems: list[tuple[int, str]] = []
+    seen: set[Loc] = set()
+    for error in exc.errors(include_url=False):
+        loc = _data_path(error["loc"], data)
+        # A value failing every member of a union yields one error per member: report it once.
+        if loc in seen and error["type"] != "extra_forbidden":
+            continue
+        seen.add(loc)
+        line = _line_for(loc, lines)
+        where = f"{source}:{line}" if line else source
+        union_member = len(error["loc"]) > len(loc)
+        message = _union_message(model, loc, error) if union_member else _message(model, error, loc)
+        problems.append((line or 0, f"{where}: {dotted(loc) or '(top level)'}: {message}"))
+    return [text for _, text in sorted(problems, key=lambda problem: problem[0])]
+
+
+def _union_message(model: type[BaseModel], loc: Loc, error: Any) -> str:
+    """A value that fits no member of a union: say what the field expects instead of each member's complaint."""
+    field = _field(model, loc)
+    expected = field.description if field is not None and field.description else str(error["msg"])
+    return f"invalid value {error.get('input')!r}: expected {expected[:1].lower()}{expected[1:]}"
+
+
+def _data_path(loc: Sequence[str | int], data: Any) -> Loc:
+    """Keep only the parts of pydantic's location that exist in the document (drops union tags)."""
+    path: list[str | int] = []
+    node: Any = data
+    for part in loc:
+        if _has_child(node, part):
+            node = node[part]
+            path.append(part)
+            continue
+        if isinstance(node, dict) and isinstance(part, str):
+            path.append(part)  # a missing or unknown key: still name it
+        break
+    return tuple(path)
+
+
+def _has_child(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _message(model: type[BaseModel], error: Any, loc: Loc) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _field_names(model, loc[:-1])
+        return f"unknown key{did_you_mean(str(loc[-1]), known)}"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "name":
+        return f"invalid name {error.get('input')!r}: {_name_rule(loc)}"
+    if "input" in error and not isinstance(error["input"], dict | list):
+        return f"{message} (got {error['input']!r})"
+    return message
+
+
+def _name_rule(loc: Loc) -> str:
+    if len(loc) == 1:
+        return "use 2-24 lower-case letters, digits and hyphens, starting with a letter (it prefixes bucket names)"
+    return "use lower-case letters, digits and hyphens, starting with a letter, at most 40 characters"
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> Any:
+    """The model class describing the mapping at `loc`, found by walking the fields; None if none."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if _is_model(current) else None
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if _is_model(current) else None
+
+
+def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys a mapping at `loc` may hold."""
+    parent = _model_at(model, loc)
+    return list(parent.model_fields) if parent else []
+
+
+def _field(model: type[BaseModel], loc: Loc) -> Any:
+    parent = _model_at(model, loc[:-1]) if loc else None
+    return parent.model_fields.get(loc[-1]) if parent and isinstance(loc[-1], str) else None
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _inner_model(annotation: Any) -> Any:
+    if _is_model(annotation):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _kind(data: Any) -> str:
+    if data is None:
+        return "an empty document"
+    if isinstance(data, list):
+        return "a list"
+    return "a string" if isinstance(data, str) else type(data).__name__
