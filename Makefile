@@ -1,0 +1,57 @@
+# batchctl — the two commands of the README: `make demo` and `make test`.
+# Both install what is missing first (idempotent): virtualenv, Python packages,
+# a Docker engine with no bridge network, and the offline base images.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+BATCHCTL := $(BIN)/batchctl
+# Everything batchctl keeps on this machine (emulator state and logs, dockerd log).
+export BATCHCTL_HOME ?= $(HOME)/.batchctl
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+PYTEST_ARGS ?=
+
+.PHONY: help setup python docker images lint test test-fast demo demo-clean clean
+
+help:
+	@echo "make demo   deploy the demo cluster into the local emulator and run the helloworld jobs"
+	@echo "make test   the whole test suite (unit, integration, end-to-end with real containers)"
+	@echo "make lint   ruff + mypy"
+	@echo "make setup  install what is missing (virtualenv, packages, Docker engine, base images)"
+
+setup: python docker images
+
+python: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@scripts/setup-python.sh "$(PYTHON)" "$(VENV)"
+	@touch $@
+
+docker:
+	@scripts/setup-docker.sh
+
+images: docker
+	@scripts/build-base-images.sh
+
+lint: python
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Unit tier only: no emulator, no Docker.
+test-fast: python
+	$(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+demo: setup
+	@scripts/demo.sh "$(BATCHCTL)"
+
+demo-clean: python
+	-$(BATCHCTL) --local destroy --yes --delete-data
+	-$(BATCHCTL) local down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
