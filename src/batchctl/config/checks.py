@@ -127,8 +127,6 @@ def _job_definitions(config: ClusterConfig) -> Iterator[Finding]:
     for index, jd in enumerate(config.job_definitions):
         path = f"job_definitions[{index}]"
         yield from _job_fits_somewhere(config, jd, path)
-        if jd.is_repository_tag and ":" not in jd.image:
-            yield Finding(Level.WARNING, f"{path}.image", f"{jd.image!r} has no tag: ':latest' is implied")
 
 
 def _job_fits_somewhere(config: ClusterConfig, jd: JobDefinition, path: str) -> Iterator[Finding]:

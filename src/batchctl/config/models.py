@@ -23,6 +23,8 @@ SHORT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$"
 # S3 bucket naming rules (general purpose buckets).
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
+ECR_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"
+
 ShortName = Annotated[str, Field(pattern=SHORT_NAME_PATTERN)]
 
 
@@ -188,7 +190,10 @@ class Queue(Strict):
 
 class JobDefinition(Strict):
     name: ShortName
-    image: str = Field(description="A tag in the cluster's ECR repository (helloworld:latest) or a full image URI.")
+    image: str = Field(
+        description="A tag of the cluster's ECR repository (e.g. helloworld), or a full image reference "
+        "(anything with ':' or '/', e.g. public.ecr.aws/docker/library/python:3.12)."
+    )
     command: list[str] = Field(default_factory=list)
     vcpus: float = Field(default=1, gt=0)
     memory: int = Field(default=2048, ge=128, description="MiB.")
@@ -208,10 +213,19 @@ class JobDefinition(Strict):
                 raise ValueError(f"{key!r}: names starting with AWS_BATCH are reserved by AWS Batch")
         return value
 
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not value or any(char.isspace() for char in value):
+            raise ValueError("must be an ECR tag such as 'helloworld' or a full image reference")
+        if "/" not in value and ":" not in value and not re.fullmatch(ECR_TAG_PATTERN, value):
+            raise ValueError(f"{value!r} is not a valid image tag (letters, digits, '.', '_', '-'; at most 128)")
+        return value
+
     @property
     def is_repository_tag(self) -> bool:
-        """True when `image` names a tag of the cluster's own ECR repository."""
-        return "/" not in self.image
+        """True when `image` is a tag of the cluster's own ECR repository (no registry, no ':')."""
+        return "/" not in self.image and ":" not in self.image
 
 
 class ClusterConfig(Strict):

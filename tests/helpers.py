@@ -1,0 +1,44 @@
+"""Small helpers shared by test modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from batchctl.cli.boundary import run
+from batchctl.cli.main import cli
+
+DEMO_CONFIG: dict[str, Any] = {
+    "name": "demo",
+    "region": "us-east-1",
+    "compute_environments": [{"name": "cpu-spot", "type": "SPOT", "max_vcpus": 16}],
+    "queues": [{"name": "cpu", "compute_environments": ["cpu-spot"]}],
+    "job_definitions": [
+        {"name": "helloworld", "image": "helloworld", "command": ["python3", "/app/hello.py"], "memory": 512}
+    ],
+}
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run batchctl in-process through its error boundary; returns (exit code, stdout, stderr)."""
+    code = run(cli, args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_batchctl(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script in a subprocess (what a user runs)."""
+    return subprocess.run(
+        [sys.executable, "-m", "batchctl", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )

@@ -1,0 +1,118 @@
+"""Semantic checks: findings that relate several settings, all reported together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.helpers import DEMO_CONFIG
+
+from batchctl.config import ClusterConfig, Level, check_config
+
+
+def _findings(**changes: Any) -> list[str]:
+    config = ClusterConfig.model_validate({**DEMO_CONFIG, **changes})
+    return [finding.line() for finding in check_config(config) if finding.level == Level.ERROR]
+
+
+def test_demo_config_has_no_errors() -> None:
+    assert _findings() == []
+
+
+def test_starter_files_have_no_errors() -> None:
+    from importlib import resources
+
+    import yaml
+
+    for profile in ("demo", "production"):
+        text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text()
+        config = ClusterConfig.model_validate(yaml.safe_load(text))
+        assert [f.line() for f in check_config(config) if f.level == Level.ERROR] == [], profile
+
+
+def test_max_below_min_vcpus() -> None:
+    errors = _findings(compute_environments=[{"name": "cpu-spot", "min_vcpus": 8, "max_vcpus": 4}])
+    assert errors == [
+        "ERROR: compute_environments[0].max_vcpus: max_vcpus (4) is smaller than min_vcpus (8)"
+        " — raise max_vcpus or lower min_vcpus"
+    ]
+
+
+def test_queue_naming_unknown_compute_environment_suggests() -> None:
+    errors = _findings(queues=[{"name": "cpu", "compute_environments": ["cpu-spto"]}])
+    assert len(errors) == 1
+    assert "unknown compute environment 'cpu-spto' (did you mean \"cpu-spot\"?)" in errors[0]
+
+
+def test_queue_without_compute_environment() -> None:
+    errors = _findings(queues=[{"name": "cpu", "compute_environments": []}])
+    assert any("queue 'cpu' has no compute environment" in line for line in errors)
+
+
+def test_job_memory_larger_than_every_explicit_instance_type() -> None:
+    errors = _findings(
+        compute_environments=[{"name": "cpu-spot", "instance_types": ["m6i.large", "c6i.xlarge"]}],
+        job_definitions=[{"name": "big", "image": "big:1", "memory": 16000}],
+    )
+    assert len(errors) == 1
+    assert "job_definitions[0].memory: 16000 MiB is more than any instance type offered" in errors[0]
+
+
+def test_job_memory_with_families_is_not_judged() -> None:
+    assert _findings(job_definitions=[{"name": "big", "image": "big:1", "memory": 200000}]) == []
+
+
+def test_duplicate_names_and_hyphen_collisions() -> None:
+    errors = _findings(
+        compute_environments=[{"name": "cpu-spot"}, {"name": "cpu-spot"}, {"name": "cpu-1"}, {"name": "cpu1"}],
+    )
+    assert any("name 'cpu-spot' is used 2 times" in line for line in errors)
+    assert any("differ only by hyphens" in line for line in errors)
+
+
+def test_egress_none_requires_endpoints() -> None:
+    errors = _findings(network={"egress": "none", "endpoints": False})
+    assert any("network.egress: egress none without endpoints" in line for line in errors)
+
+
+def test_gpu_compute_environment_with_cpu_instance_types() -> None:
+    errors = _findings(compute_environments=[{"name": "cpu-spot", "gpu": True, "instance_types": ["m6i", "g5"]}])
+    assert any("gpu: true but m6i has no GPU" in line for line in errors)
+
+
+def test_gpu_job_without_gpu_compute() -> None:
+    errors = _findings(job_definitions=[{"name": "train", "image": "t:1", "gpus": 1}])
+    assert any("no compute environment has gpu: true" in line for line in errors)
+
+
+def test_fargate_job_with_gpus() -> None:
+    errors = _findings(
+        compute_environments=[{"name": "cpu-spot"}, {"name": "fg", "type": "FARGATE"}],
+        queues=[{"name": "cpu", "compute_environments": ["cpu-spot"]}, {"name": "fg", "compute_environments": ["fg"]}],
+        job_definitions=[{"name": "t", "image": "t:1", "gpus": 1, "platform": "FARGATE"}],
+    )
+    assert any("Fargate jobs cannot use GPUs" in line for line in errors)
+
+
+def test_queue_mixing_fargate_and_ec2() -> None:
+    errors = _findings(
+        compute_environments=[{"name": "cpu-spot"}, {"name": "fg", "type": "FARGATE"}],
+        queues=[{"name": "cpu", "compute_environments": ["cpu-spot", "fg"]}],
+    )
+    assert any("mixes Fargate and EC2" in line for line in errors)
+
+
+def test_zone_list_outside_region() -> None:
+    errors = _findings(network={"availability_zones": ["us-east-1a", "eu-west-1b"]})
+    assert any("eu-west-1b is not in region us-east-1" in line for line in errors)
+
+
+def test_existing_buckets_need_a_read_write_bucket() -> None:
+    errors = _findings(storage={"create_buckets": False, "read_only": ["ref-data"]})
+    assert any("job outputs have nowhere to go" in line for line in errors)
+
+
+@pytest.mark.parametrize("strategy", ["SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"])
+def test_spot_strategy_on_on_demand(strategy: str) -> None:
+    errors = _findings(compute_environments=[{"name": "cpu-spot", "type": "EC2", "allocation_strategy": strategy}])
+    assert any("applies to SPOT compute environments only" in line for line in errors)
