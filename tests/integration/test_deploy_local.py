@@ -1,0 +1,171 @@
+"""Deploy the demo cluster into the local emulator through the CLI and check it through boto3.
+
+One module-scoped deployment serves the read-only assertions; redeploy and destroy run after them, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from tests.helpers import DEMO_CONFIG, write_yaml
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def clients(emulator: Any) -> dict[str, Any]:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=emulator.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    return {name: client(name) for name in ("batch", "s3", "ecr", "logs", "cloudformation", "ec2")}
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_yaml(tmp_path_factory.mktemp("deploy") / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest"})
+
+
+@pytest.fixture(scope="module")
+def deployed(emulator: Any, config_file: Path) -> Iterator[dict[str, str]]:
+    capture = _Capture()
+    code, out, err = capture.run(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "CREATE_COMPLETE"
+    yield result["outputs"]
+
+
+class _Capture:
+    """run_cli for module-scoped fixtures (capsys is function-scoped)."""
+
+    def run(self, args: list[str]) -> tuple[int, str, str]:
+        import contextlib
+        import io
+
+        from batchctl.cli import render
+        from batchctl.cli.boundary import run
+        from batchctl.cli.main import cli
+
+        out, err = io.StringIO(), io.StringIO()
+        saved = render.out.file, render.err.file
+        render.out.file, render.err.file = out, err
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = run(cli, args)
+        finally:
+            render.out.file, render.err.file = saved
+        return code, out.getvalue(), err.getvalue()
+
+
+def test_outputs_name_every_resource(deployed: dict[str, str]) -> None:
+    assert deployed["QueueCpu"] == f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/itest-cpu"
+    assert deployed["JobDefinitionHelloworld"].startswith(
+        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/itest-helloworld:"
+    )
+    assert deployed["LogGroupHelloworld"] == "/itest/job/helloworld"
+    assert deployed["RepositoryUri"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/itest"
+    for role in ("Inputs", "Workspace", "Outputs"):
+        assert deployed[f"Bucket{role}"] == f"itest-{role.lower()}-{ACCOUNT}-{REGION}"
+
+
+def test_compute_environment_valid_and_queue_linked(deployed: dict[str, str], clients: dict[str, Any]) -> None:
+    batch = clients["batch"]
+    (ce,) = batch.describe_compute_environments(computeEnvironments=["itest-cpu-spot"])["computeEnvironments"]
+    assert (ce["state"], ce["status"], ce["type"]) == ("ENABLED", "VALID", "MANAGED")
+    assert ce["computeResources"]["type"] == "SPOT"
+    assert ce["computeResources"]["maxvCpus"] == 16
+    (queue,) = batch.describe_job_queues(jobQueues=["itest-cpu"])["jobQueues"]
+    assert (queue["state"], queue["status"]) == ("ENABLED", "VALID")
+    assert [item["computeEnvironment"] for item in queue["computeEnvironmentOrder"]] == [ce["computeEnvironmentArn"]]
+
+
+def test_job_definition_image_and_resources(deployed: dict[str, str], clients: dict[str, Any]) -> None:
+    (definition,) = clients["batch"].describe_job_definitions(jobDefinitionName="itest-helloworld", status="ACTIVE")[
+        "jobDefinitions"
+    ]
+    container = definition["containerProperties"]
+    assert container["image"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/itest:helloworld"
+    resources = {item["type"]: item["value"] for item in container["resourceRequirements"]}
+    assert resources == {"VCPU": "1", "MEMORY": "512"}
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/itest/job/helloworld"
+
+
+def test_buckets_repository_and_log_group_exist(deployed: dict[str, str], clients: dict[str, Any]) -> None:
+    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
+    assert {deployed["BucketInputs"], deployed["BucketWorkspace"], deployed["BucketOutputs"]} <= buckets
+    repositories = clients["ecr"].describe_repositories(repositoryNames=["itest"])["repositories"]
+    assert repositories[0]["imageScanningConfiguration"]["scanOnPush"] is True
+    groups = clients["logs"].describe_log_groups(logGroupNamePrefix="/itest/job/")["logGroups"]
+    assert [group["logGroupName"] for group in groups] == ["/itest/job/helloworld"]
+
+
+def test_second_deploy_reports_no_changes(deployed: dict[str, str], config_file: Path) -> None:
+    code, _, err = _Capture().run(["--local", "-f", str(config_file), "deploy", "--yes"])
+    assert code == 0, err
+    assert "batchctl-itest: no changes" in err
+
+
+def test_changed_config_redeploys(deployed: dict[str, str], config_file: Path, clients: dict[str, Any]) -> None:
+    changed = {
+        **DEMO_CONFIG,
+        "name": "itest",
+        "queues": [{"name": "cpu", "priority": 7, "compute_environments": ["cpu-spot"]}],
+        "job_definitions": [{**DEMO_CONFIG["job_definitions"][0], "memory": 1024}],
+    }
+    write_yaml(config_file, changed)
+    code, _, err = _Capture().run(["--local", "-f", str(config_file), "deploy", "--yes"])
+    assert code == 0, err
+    assert "UPDATE_COMPLETE" in err
+    assert "compatibility layer" in err
+    (queue,) = clients["batch"].describe_job_queues(jobQueues=["itest-cpu"])["jobQueues"]
+    assert queue["priority"] == 7
+    active = clients["batch"].describe_job_definitions(jobDefinitionName="itest-helloworld", status="ACTIVE")
+    memories = [
+        {item["type"]: item["value"] for item in jd["containerProperties"]["resourceRequirements"]}["MEMORY"]
+        for jd in active["jobDefinitions"]
+    ]
+    assert memories == ["1024"]
+
+
+def test_destroy_keeps_buckets_holding_objects(
+    deployed: dict[str, str], config_file: Path, clients: dict[str, Any]
+) -> None:
+    clients["s3"].put_object(Bucket=deployed["BucketOutputs"], Key="result.txt", Body=b"keep me")
+    code, _, err = _Capture().run(["--local", "-f", str(config_file), "destroy", "--yes"])
+    assert code == 0, err
+    assert f"kept bucket {deployed['BucketOutputs']} (holds objects" in err
+    assert f"deleted bucket {deployed['BucketInputs']}" in err
+    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
+    assert deployed["BucketOutputs"] in buckets
+    assert deployed["BucketInputs"] not in buckets
+    assert clients["batch"].describe_job_queues(jobQueues=["itest-cpu"])["jobQueues"] == []
+    ces = clients["batch"].describe_compute_environments(computeEnvironments=["itest-cpu-spot"])
+    assert ces["computeEnvironments"] == []
+    stacks = clients["cloudformation"].list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    assert all(summary["StackName"] != "batchctl-itest" for summary in stacks["StackSummaries"])
+
+
+def test_destroy_with_delete_data_removes_buckets(emulator: Any, tmp_path: Path, clients: dict[str, Any]) -> None:
+    config_file = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest2"})
+    code, out, err = _Capture().run(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
+    assert code == 0, err
+    outputs = json.loads(out)["outputs"]
+    clients["s3"].put_object(Bucket=outputs["BucketOutputs"], Key="result.txt", Body=b"bye")
+    code, _, err = _Capture().run(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
+    assert code == 0, err
+    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
+    assert not {outputs["BucketInputs"], outputs["BucketOutputs"], outputs["BucketWorkspace"]} & buckets
