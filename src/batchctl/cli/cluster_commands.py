@@ -14,6 +14,7 @@ from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
+from batchctl.config.costs import PRICES_AS_OF, CostLine, total
 from batchctl.config.findings import errors
 from batchctl.config.models import CLUSTER_NAME_PATTERN
 from batchctl.errors import BatchctlError, ConfigError
@@ -56,6 +57,7 @@ def validate(app: AppContext, no_security: bool) -> None:
         render.as_json(report)
     else:
         render.findings(report.findings)
+        _print_costs(report.costs)
         if report.skipped:
             render.note(report.skipped)
         else:
@@ -222,6 +224,14 @@ def _print_plan(app: AppContext, plan: object) -> None:
         render.err.print(
             f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} {change.logical_id}{replacement}"
         )
+
+
+def _print_costs(lines: list[CostLine]) -> None:
+    rows = [(line.item, line.count, f"${line.monthly_usd:,.2f}") for line in lines]
+    rows.append(("total", "", f"${total(lines):,.2f}"))
+    render.table(
+        f"Network fixed cost per month (us-east-1 list prices of {PRICES_AS_OF})", ["item", "count", "USD"], rows
+    )
 
 
 def _stack_outputs(app: AppContext) -> dict[str, str]:

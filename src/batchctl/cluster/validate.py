@@ -10,6 +10,7 @@ from batchctl.cluster.lint import LintFinding, lint_template
 from batchctl.cluster.progress import Progress, Silent
 from batchctl.cluster.zones import offline_zones
 from batchctl.config import ClusterConfig, Finding, check_config
+from batchctl.config.costs import CostLine, network_fixed_costs
 from batchctl.config.findings import errors
 
 
@@ -24,6 +25,7 @@ class NagResult:
 @dataclass
 class ValidationReport:
     findings: list[Finding]
+    costs: list[CostLine] = field(default_factory=list)
     resource_count: int = 0
     template_bytes: int = 0
     lint: list[LintFinding] = field(default_factory=list)
@@ -38,7 +40,7 @@ class ValidationReport:
 def validate(config: ClusterConfig, progress: Progress | None = None, security: bool = True) -> ValidationReport:
     progress = progress or Silent()
     findings = check_config(config)
-    report = ValidationReport(findings)
+    report = ValidationReport(findings, costs=network_fixed_costs(config))
     if errors(findings):
         report.skipped = "synth, cfn-lint and cdk-nag skipped until the configuration errors are fixed"
         return report
