@@ -1,7 +1,7 @@
 """The cluster's infrastructure as AWS CDK constructs, synthesized in-process to a CloudFormation template.
 
 The only package that imports aws_cdk; import `batchctl.infra.synth` lazily, where a template is built.
-`cidr` and `image_tags` are plain Python and cheap to import.
+`cidr` is plain Python and cheap to import (configuration checks use it).
 """
 
 import os

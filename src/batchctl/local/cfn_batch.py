@@ -8,6 +8,7 @@ job queue still uses it).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.batch.exceptions import ClientException
@@ -60,7 +61,21 @@ def service_linked_role_arn(account_id: str, region_name: str) -> str:
     try:
         role = iam.get_role(SERVICE_LINKED_ROLE_NAME)
     except IAMNotFoundException:
-        role = iam.create_service_linked_role(BATCH_SERVICE, "Service-linked role for AWS Batch", "")
+        # Created directly: moto's CreateServiceLinkedRole would name it "AWSServiceRoleForbatch".
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": BATCH_SERVICE}, "Action": "sts:AssumeRole"}],
+        }
+        role = iam.create_role(
+            SERVICE_LINKED_ROLE_NAME,
+            json.dumps(trust),
+            f"/aws-service-role/{BATCH_SERVICE}/",
+            permissions_boundary=None,
+            description="Allows AWS Batch to create and manage AWS resources on your behalf",
+            tags=[],
+            max_session_duration="3600",
+            linked_service=BATCH_SERVICE,
+        )
     return str(role.arn)
 
 
@@ -192,7 +207,7 @@ def register_job_definition(name: str, properties: dict[str, Any], account_id: s
     def optional(key: str) -> Any:
         return api_shape(properties[key], key) if key in properties else None
 
-    return backend.register_job_definition(
+    job_definition = backend.register_job_definition(
         def_name=name,
         parameters=dict(properties.get("Parameters") or {}),
         _type=str(properties.get("Type", "container")).lower(),
@@ -205,6 +220,10 @@ def register_job_definition(name: str, properties: dict[str, Any], account_id: s
         platform_capabilities=list(properties.get("PlatformCapabilities") or []),
         propagate_tags=bool(properties.get("PropagateTags", False)),
     )
+    # moto copies these from the previous revision when the name is already registered.
+    job_definition.platform_capabilities = list(properties.get("PlatformCapabilities") or [])
+    job_definition.propagate_tags = bool(properties.get("PropagateTags", False))
+    return job_definition
 
 
 def deregister_job_definition(backend: BatchBackend, identifier: str) -> None:

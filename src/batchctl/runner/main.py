@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from .process import StopForwarder, run_command
 from .report import RunRecord, summary_lines, usage_report
 from .s3client import create_s3_client, describe_error
 from .s3url import S3Url
-from .staging import input_specs, stage_inputs
+from .staging import InputSpec, input_specs, stage_inputs
 from .uploads import upload_outputs, upload_usage_report
 
 USAGE = """usage: batchctl-run [--] COMMAND [ARGUMENT ...]
@@ -83,6 +84,14 @@ def run_job(arguments: Sequence[str], environ: Mapping[str, str]) -> int:
     return record.exit_code
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    command: list[str]
+    env: dict[str, str]
+    inputs: list[InputSpec]
+    sample_interval: float
+
+
 def _prepare_and_run(
     record: RunRecord,
     environ: Mapping[str, str],
@@ -91,36 +100,47 @@ def _prepare_and_run(
     s3: _LazyS3Client,
 ) -> None:
     try:
-        stop.grace_seconds = settings.positive_float(
-            environ, settings.STOP_GRACE_SECONDS, settings.DEFAULT_STOP_GRACE_SECONDS
-        )
-        interval = settings.positive_float(
-            environ, settings.USAGE_INTERVAL_SECONDS, settings.DEFAULT_USAGE_INTERVAL_SECONDS
-        )
-        record.identity = identify_job(environ)
-        record.output_location = output_location(record.identity, environ)
-        env = command_environment(environ, record.identity, workspace, record.output_location)
-        command = expand_arguments(record.arguments, env)
-        specs = input_specs(environ, workspace.inputs)
-        workspace.prepare()
-        _announce(record)
-        staging_started = time.monotonic()
-        if specs:
-            record.staged = stage_inputs(s3.get(), specs)
-        record.staging_seconds = time.monotonic() - staging_started
-        for item in record.staged:
-            log.say(f"staged input {item.spec.name}: {item.files} file(s) from {item.spec.source}")
+        prepared = _prepare(record, environ, workspace, stop)
+        _stage(record, prepared.inputs, s3)
         if stop.received is not None:
-            record.stop_signal = stop.received.name
             record.exit_code = SIGNAL_EXIT_BASE + stop.received
             log.say(f"not starting the command: the job received {stop.received.name}")
             return
-        record.outcome = run_command(command, env, stop, interval)
+        record.outcome = run_command(prepared.command, prepared.env, stop, prepared.sample_interval)
         record.exit_code = record.outcome.exit_code
     except RunnerError as error:
         _fail(record, error)
     finally:
         record.stop_signal = stop.received.name if stop.received is not None else None
+
+
+def _prepare(
+    record: RunRecord, environ: Mapping[str, str], workspace: settings.Workspace, stop: StopForwarder
+) -> _Prepared:
+    """Everything that needs no network: settings, identity, output prefix, arguments, workspace."""
+    stop.grace_seconds = settings.positive_float(
+        environ, settings.STOP_GRACE_SECONDS, settings.DEFAULT_STOP_GRACE_SECONDS
+    )
+    interval = settings.positive_float(
+        environ, settings.USAGE_INTERVAL_SECONDS, settings.DEFAULT_USAGE_INTERVAL_SECONDS
+    )
+    record.identity = identify_job(environ)
+    record.output_location = output_location(record.identity, environ)
+    env = command_environment(environ, record.identity, workspace, record.output_location)
+    command = expand_arguments(record.arguments, env)
+    inputs = input_specs(environ, workspace.inputs)
+    workspace.prepare()
+    _announce(record)
+    return _Prepared(command, env, inputs, interval)
+
+
+def _stage(record: RunRecord, inputs: list[InputSpec], s3: _LazyS3Client) -> None:
+    started = time.monotonic()
+    if inputs:
+        record.staged = stage_inputs(s3.get(), inputs)
+    record.staging_seconds = time.monotonic() - started
+    for item in record.staged:
+        log.say(f"staged input {item.spec.name}: {item.files} file(s) from {item.spec.source}")
 
 
 def _upload(record: RunRecord, workspace: settings.Workspace, s3: _LazyS3Client) -> None:

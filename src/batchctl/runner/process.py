@@ -15,10 +15,13 @@ from types import FrameType
 
 from . import log
 from .errors import EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, SIGNAL_EXIT_BASE, RunnerError
+from .proctable import live_group_members
 from .usage import PeakMemorySampler
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _POLL_SECONDS = 0.05
+# Processes the command left running get this long after SIGTERM before SIGKILL.
+LEFTOVER_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,7 @@ class StopForwarder:
         if self.received is None:
             self.received = received
             self._received_at = time.monotonic()
-            target = "the command" if self._process_group is not None else "the job before its command starts"
-            log.say(f"received {received.name}: stopping {target}")
+            log.say(f"received {received.name}: stopping the job")
         self._send(received)
 
     def _send(self, signum: signal.Signals) -> None:
@@ -108,6 +110,7 @@ def run_command(
     sampler = PeakMemorySampler(process.pid, process.pid, sample_interval).start()
     try:
         status, rusage = _wait(process.pid, stop)
+        _stop_leftovers(process.pid)
     finally:
         sampler.stop()
         stop.detach()
@@ -140,6 +143,23 @@ def _wait(pid: int, stop: StopForwarder) -> tuple[int, resource.struct_rusage]:
             return status, rusage
         stop.kill_if_overdue()
         time.sleep(_POLL_SECONDS)
+
+
+def _stop_leftovers(process_group: int) -> None:
+    """End what the command left running in its process group, as the end of a container would, so outputs are
+    uploaded from a quiet workspace and nothing outlives the job when the runner is not PID 1."""
+    leftovers = live_group_members(process_group)
+    if not leftovers:
+        return
+    log.say(f"stopping {len(leftovers)} process(es) the command left running")
+    for signum, wait in ((signal.SIGTERM, LEFTOVER_GRACE_SECONDS), (signal.SIGKILL, LEFTOVER_GRACE_SECONDS)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process_group, signum)
+        deadline = time.monotonic() + wait
+        while live_group_members(process_group) and time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
+        if not live_group_members(process_group):
+            return
 
 
 def _own_peak_bytes(child_max_rss_kib: int, inherited_peak_kib: int) -> int:

@@ -1,6 +1,8 @@
 """The S3 client: retries transient errors, honours the standard AWS environment.
 
-boto3 reads AWS_ENDPOINT_URL (the local emulator sets it), the region and the credentials from the environment.
+boto3 reads the region and the credentials from the environment. The endpoint (AWS_ENDPOINT_URL_S3 or
+AWS_ENDPOINT_URL; the local emulator sets the latter) is passed explicitly: Debian bookworm's boto3 (1.26)
+predates botocore's own support for these variables, and newer versions read the same values.
 Retries use botocore's own modes; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS override the defaults below.
 boto3 is imported here only, so a job without inputs or outputs bucket starts without it.
 """
@@ -28,7 +30,8 @@ def create_s3_client() -> Any:
         connect_timeout=10,
         read_timeout=60,
     )
-    return boto3.client("s3", config=config)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+    return boto3.client("s3", config=config, endpoint_url=endpoint)
 
 
 def describe_error(error: Exception) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import RunnerError, UsageError
 
 WORKSPACE_DIR = "BATCHCTL_WORKSPACE_DIR"
 INPUT_PREFIX = "BATCHCTL_INPUT_"
@@ -71,8 +71,11 @@ class Workspace:
         return self.root / "outputs"
 
     def prepare(self) -> None:
-        self.inputs.mkdir(parents=True, exist_ok=True)
-        self.outputs.mkdir(parents=True, exist_ok=True)
+        try:
+            self.inputs.mkdir(parents=True, exist_ok=True)
+            self.outputs.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RunnerError(f"cannot create the workspace under {self.root}: {error.strerror or error}") from error
 
 
 def positive_float(environ: Mapping[str, str], name: str, default: float) -> float:

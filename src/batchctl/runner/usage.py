@@ -14,46 +14,12 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from .proctable import PROC, process_tree
+
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_PROC = Path("/proc")
 
 
-def _process_table(proc: Path) -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, process group) for every process visible in /proc."""
-    table: dict[int, tuple[int, int]] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process exited while we looked
-            continue
-        # Fields after the command name, which is in parentheses and may itself contain spaces or ")".
-        fields = stat[stat.rfind(")") + 2 :].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[2]))
-    return table
-
-
-def process_tree(root_pid: int, process_group: int | None = None, proc: Path = _PROC) -> set[int]:
-    """The root, its descendants and (when given) the members of its process group, which includes
-    orphaned grandchildren that were re-parented elsewhere."""
-    table = _process_table(proc)
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _group) in table.items():
-        children.setdefault(parent, []).append(pid)
-    tree = {root_pid} if root_pid in table else set()
-    if process_group is not None:
-        tree |= {pid for pid, (_parent, group) in table.items() if group == process_group}
-    pending = list(tree)
-    while pending:
-        for child in children.get(pending.pop(), []):
-            if child not in tree:
-                tree.add(child)
-                pending.append(child)
-    return tree
-
-
-def resident_bytes(pids: Iterable[int], proc: Path = _PROC) -> int:
+def resident_bytes(pids: Iterable[int], proc: Path = PROC) -> int:
     total = 0
     for pid in pids:
         try:

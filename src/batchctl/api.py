@@ -1,0 +1,285 @@
+"""The Python API of the job workflow; the CLI's job and image commands call these same methods.
+
+    from batchctl.api import Batchctl
+
+    cluster = Batchctl.from_config("batchctl.yaml", local=True)
+    result = cluster.submit("jobs.yaml", {"greeting": "hi"})
+    final = cluster.wait([job.job_id for job in result.jobs])
+    for event in cluster.logs(result.jobs[0].job_id):
+        print(event.message)
+
+Nothing here prints. AWS clients are created on first use, so a dry run needs no credentials.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from batchctl import outputs as keys
+from batchctl.aws.batch import Batch
+from batchctl.aws.logs import LogEvent, Logs
+from batchctl.aws.session import Aws, Target
+from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
+from batchctl.errors import EmulatorNotRunningError, NotFoundError
+from batchctl.jobs import follow as following
+from batchctl.jobs import logs as job_logs
+from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
+from batchctl.jobs.jobfile import load_job_file
+from batchctl.jobs.listing import JobQuery, list_jobs
+from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
+from batchctl.jobs.queues import QueueView, queue_views
+from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
+from batchctl.jobs.requests import new_submission_id, plan_submission, with_dependencies
+from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.show import JobView, show_job
+from batchctl.jobs.submit import SubmittedJob, submit_planned
+from batchctl.jobs.template import builtin_variables
+from batchctl.jobs.wait import wait_for
+
+USER_ENV = "BATCHCTL_USER"
+MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
+
+
+def current_user() -> str:
+    """Who submits: $BATCHCTL_USER, else the login name. Recorded in each job's `submitter` tag."""
+    return os.environ.get(USER_ENV, "").strip() or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    source: str
+    submission_id: str
+    rendered: str  # the job file after templating
+    requests: list[dict[str, Any]]  # SubmitJob requests as sent (or, for a dry run, as they would be)
+    jobs: list[SubmittedJob] = field(default_factory=list)  # empty for a dry run
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class PushResult:
+    references: list[str]
+    skipped: str | None = None  # why nothing was pushed (the local emulator has no registry)
+
+
+class Batchctl:
+    """One cluster's job workflow: submit, list, show, logs, cancel, queues, outputs, images."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        aws: Aws | Callable[[], Aws],
+        *,
+        user: str | None = None,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self.config = config
+        self._aws_factory = aws if callable(aws) else (lambda: aws)
+        self._aws: Aws | None = None
+        self.user = user or current_user()
+        self.poll_seconds = poll_seconds
+        self._outputs: dict[str, str] | None = None
+        self._batch_api: Batch | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | Path = DEFAULT_CONFIG_FILE,
+        *,
+        local: bool = False,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        user: str | None = None,
+    ) -> Batchctl:
+        config = load_config(path)
+        return cls(config, lambda: Aws(_target(config, local, profile, region, endpoint_url)), user=user)
+
+    # -- where calls go ---------------------------------------------------------------------------------------
+
+    @property
+    def aws(self) -> Aws:
+        if self._aws is None:
+            self._aws = self._aws_factory()
+        return self._aws
+
+    @property
+    def target(self) -> str:
+        return self.aws.target.describe()
+
+    def stack_outputs(self) -> dict[str, str]:
+        """The cluster stack's outputs (read once): how queues, definitions and buckets are found."""
+        if self._outputs is None:
+            from batchctl.cluster.deploy import stack_outputs
+            from batchctl.cluster.template import stack_name
+
+            found = stack_outputs(self.aws, self.config)
+            if not found:
+                raise NotFoundError(
+                    f"cluster {self.config.name} is not deployed in {self.target} (no stack {stack_name(self.config)})",
+                    hint="deploy it: batchctl deploy" + (" (with --local for the emulator)" if self.aws.target.is_local else ""),
+                )
+            self._outputs = found
+        return self._outputs
+
+    def resolver(self, dry_run: bool = False) -> Resolver:
+        return Resolver(self.config, None if dry_run else self.stack_outputs())
+
+    def _batch(self) -> Batch:
+        if self._batch_api is None:
+            self._batch_api = Batch(self.aws.client("batch"))
+        return self._batch_api
+
+    def _logs(self) -> Logs:
+        return Logs(self.aws.client("logs"))
+
+    def _poll(self, default: float) -> dict[str, float]:
+        return {"poll": self.poll_seconds if self.poll_seconds is not None else default}
+
+    # -- jobs --------------------------------------------------------------------------------------------------
+
+    def submit(
+        self, path: str | Path, variables: Mapping[str, str] | None = None, *, dry_run: bool = False
+    ) -> SubmitResult:
+        """Render, validate and submit a job file (a dry run calls no AWS API and submits nothing)."""
+        job_file = load_job_file(Path(path), {**builtin_variables(self.user, self.config.name), **(variables or {})})
+        submission_id = new_submission_id()
+        planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
+        if dry_run:
+            placeholders = {item.name: f"<id of {item.name}>" for item in planned}
+            requests = [with_dependencies(item, placeholders) for item in planned]
+            return SubmitResult(job_file.source, submission_id, job_file.rendered, requests, dry_run=True)
+        jobs = submit_planned(self._batch(), planned)
+        ids = {job.name: job.job_id for job in jobs}
+        requests = [with_dependencies(item, ids) for item in planned]
+        return SubmitResult(job_file.source, submission_id, job_file.rendered, requests, jobs)
+
+    def wait(
+        self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
+    ) -> list[JobRecord]:
+        """Poll until every job has finished; returns their final records."""
+        return wait_for(self._batch(), job_ids, self.target, on_update, **self._poll(5.0))
+
+    def follow(self, jobs: list[SubmittedJob]) -> Iterator[following.LogLine | following.Notice]:
+        """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish."""
+        units: list[tuple[str, str]] = []
+        for job in jobs:
+            if job.array_size:
+                units.extend((f"{job.job_id}:{index}", f"{job.name}[{index}]") for index in range(job.array_size))
+            else:
+                units.append((job.job_id, job.name))
+        yield from following.follow(
+            self._batch(), self._logs(), self.resolver(), units[:MAX_FOLLOWED], self.target, **self._poll(2.0)
+        )
+
+    def jobs(
+        self,
+        *,
+        queue: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+        all_statuses: bool = False,
+        user: str | None = None,
+        all_users: bool = False,
+        name: str | None = None,
+        since: datetime | None = None,
+    ) -> list[JobRecord]:
+        """This cluster's jobs (or one queue's): active ones of the current user unless told otherwise."""
+        resolver = self.resolver()
+        queues = [resolver.queue(queue)] if queue else list(resolver.queues().values())
+        query = JobQuery(
+            statuses=ALL_STATUSES if all_statuses else (statuses or ACTIVE_STATUSES),
+            user=None if all_users else (user or self.user),
+            name=name,
+            since=since,
+        )
+        return list_jobs(self._batch(), queues, query)
+
+    def show(self, job_id: str) -> JobView:
+        return show_job(self._batch(), self.resolver(), job_id, self.target)
+
+    def log_source(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> job_logs.LogSource:
+        """Which stream holds a job's logs; `.stream` is None while the job has not started."""
+        return job_logs.log_source(self._batch(), self.resolver(), job_id, self.target, index, attempt)
+
+    def logs(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> Iterator[LogEvent]:
+        """The log events a job has written so far (none before it starts)."""
+        return self.read_logs(self.log_source(job_id, index=index, attempt=attempt))
+
+    def read_logs(self, source: job_logs.LogSource) -> Iterator[LogEvent]:
+        return job_logs.read_logs(self._logs(), source)
+
+    def follow_logs(self, job: str | job_logs.LogSource) -> Iterator[following.LogLine | following.Notice]:
+        """A job's log events as they come, waiting for it to start, until it has finished (with retries)."""
+        job_id = job if isinstance(job, str) else job.job.id
+        yield from following.follow(
+            self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, **self._poll(2.0)
+        )
+
+    def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
+        return cancel_jobs(self._batch(), job_ids, reason or f"cancelled by {self.user} with batchctl", self.target)
+
+    def queues(self, *, all_queues: bool = False) -> list[QueueView]:
+        """This cluster's queues (every queue of the account and region with all_queues)."""
+        return queue_views(self._batch(), None if all_queues else self.resolver().queues())
+
+    def outputs(self, job_id: str, *, index: int | None = None, download: str | Path | None = None) -> OutputListing:
+        """The files a job uploaded (for an array: every child's, or one with index); download copies them."""
+        s3 = self.aws.client("s3")
+        listing = list_outputs(self._batch(), s3, self.resolver(), job_id, self.target, index)
+        return download_outputs(s3, listing, Path(download)) if download is not None else listing
+
+    # -- images ------------------------------------------------------------------------------------------------
+
+    def repository_uri(self) -> str:
+        uri = self.stack_outputs().get(keys.REPOSITORY_URI)
+        if not uri:
+            raise NotFoundError(f"the stack of {self.config.name} has no {keys.REPOSITORY_URI} output")
+        return uri
+
+    def build_image(
+        self, directory: str | Path, tag: str | None = None, on_line: Callable[[str], None] = lambda line: None
+    ) -> Any:
+        """Build DIR's Dockerfile as <repository URI>:<tag> (default tag: the directory's name)."""
+        from batchctl.images.build import build_image, default_tag, image_reference
+        from batchctl.images.engine import docker_client
+
+        directory = Path(directory)
+        reference = image_reference(self.repository_uri(), tag or default_tag(directory))
+        return build_image(docker_client(), directory, reference, on_line)
+
+    def push_image(self, tags: list[str] | None = None, on_line: Callable[[str], None] = lambda line: None) -> PushResult:
+        """Push tags of the cluster repository (default: every one on this Docker engine)."""
+        from batchctl.aws.ecr import Ecr
+        from batchctl.images.build import image_reference
+        from batchctl.images.engine import docker_client
+        from batchctl.images.push import local_references, push_images
+
+        uri = self.repository_uri()
+        client = docker_client()
+        references = [image_reference(uri, tag) for tag in tags] if tags else local_references(client, uri)
+        if self.aws.target.is_local:
+            return PushResult(references, skipped="the local emulator has no registry: jobs run the local images")
+        return PushResult(push_images(client, Ecr(self.aws.client("ecr")), references, on_line))
+
+
+def _target(
+    config: ClusterConfig, local: bool, profile: str | None, region: str | None, endpoint_url: str | None
+) -> Target:
+    region = region or config.region
+    if endpoint_url:
+        return Target(region=region, endpoint_url=endpoint_url)
+    if not local:
+        return Target(region=region, profile=profile)
+    from batchctl.local.process import endpoint_if_running
+
+    endpoint = endpoint_if_running()
+    if endpoint is None:
+        raise EmulatorNotRunningError(
+            "local=True but the local emulator is not running", hint="start it with `batchctl local up`"
+        )
+    return Target(region=region, endpoint_url=endpoint)

@@ -1,0 +1,135 @@
+"""AWS Batch: jobs and queues. Plain data out, no printing.
+
+API economy: ListJobs pages hold up to 1000 jobs (the most AWS returns), DescribeJobs takes up to 100 ids,
+and DescribeJobs already returns each job's tags, so no tag call is ever needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError
+
+from batchctl.aws.errors import aws_call
+from batchctl.errors import AwsError
+
+LIST_PAGE_SIZE = 1000
+DESCRIBE_BATCH_SIZE = 100
+
+_SUBMIT_HOOK_ID = "batchctl-submit-job-no-blind-retry"
+
+
+class UncertainSubmission(AwsError):
+    """SubmitJob failed in a way that does not tell whether AWS created the job (a timeout, a 5xx)."""
+
+
+class Batch:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        # SubmitJob has no idempotency token: botocore's own retry of a timed-out SubmitJob could create the
+        # job twice. The hook hands such failures to the caller, which looks the job up before retrying.
+        client.meta.events.register_first(
+            "needs-retry.batch.SubmitJob", _surface_uncertain_submit_failures, unique_id=_SUBMIT_HOOK_ID
+        )
+
+    @aws_call
+    def submit_job(self, request: dict[str, Any]) -> str:
+        """One SubmitJob; returns the job id. Raises UncertainSubmission when the outcome is unknown."""
+        try:
+            return str(self._client.submit_job(**request)["jobId"])
+        except (ConnectTimeoutError, EndpointConnectionError):
+            raise  # never reached AWS: an ordinary error
+        except HTTPClientError as exc:
+            raise UncertainSubmission(f"SubmitJob {request['jobName']}: no answer from AWS ({exc})") from exc
+        except ClientError as exc:
+            if _status(exc) >= 500:
+                raise UncertainSubmission(f"SubmitJob {request['jobName']}: AWS answered {_status(exc)}") from exc
+            raise
+
+    @aws_call
+    def list_jobs(
+        self,
+        queue: str | None = None,
+        *,
+        status: str | None = None,
+        filters: list[dict[str, Any]] | None = None,
+        array_job_id: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Job summaries, one list per ListJobs page (up to 1000 each).
+
+        A filter returns jobs of every status and makes AWS ignore `status`; with neither, AWS returns only
+        RUNNING jobs.
+        """
+        kwargs: dict[str, Any] = {}
+        if queue:
+            kwargs["jobQueue"] = queue
+        if array_job_id:
+            kwargs["arrayJobId"] = array_job_id
+        if filters:
+            kwargs["filters"] = filters
+        elif status:
+            kwargs["jobStatus"] = status
+        paginator = self._client.get_paginator("list_jobs")
+        for page in paginator.paginate(**kwargs, PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
+            yield list(page.get("jobSummaryList", []))
+
+    @aws_call
+    def describe_jobs(self, job_ids: list[str]) -> list[dict[str, Any]]:
+        """Full details (tags included) of the jobs that exist, in batches of 100 ids per call."""
+        found: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(job_ids))
+        for start in range(0, len(unique), DESCRIBE_BATCH_SIZE):
+            batch = unique[start : start + DESCRIBE_BATCH_SIZE]
+            found.extend(self._client.describe_jobs(jobs=batch).get("jobs", []))
+        return found
+
+    @aws_call
+    def cancel_job(self, job_id: str, reason: str) -> None:
+        self._client.cancel_job(jobId=job_id, reason=reason)
+
+    @aws_call
+    def terminate_job(self, job_id: str, reason: str) -> None:
+        self._client.terminate_job(jobId=job_id, reason=reason)
+
+    @aws_call
+    def describe_job_queues(self, queues: list[str] | None = None) -> list[dict[str, Any]]:
+        """The named queues (names or ARNs), or every queue of the account and region when None."""
+        if queues == []:
+            return []
+        kwargs = {"jobQueues": queues} if queues else {}
+        paginator = self._client.get_paginator("describe_job_queues")
+        return [queue for page in paginator.paginate(**kwargs) for queue in page.get("jobQueues", [])]
+
+    @aws_call
+    def describe_compute_environments(self, environments: list[str]) -> list[dict[str, Any]]:
+        if not environments:
+            return []
+        paginator = self._client.get_paginator("describe_compute_environments")
+        return [
+            item
+            for page in paginator.paginate(computeEnvironments=environments)
+            for item in page.get("computeEnvironments", [])
+        ]
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def _surface_uncertain_submit_failures(
+    response: Any = None, caught_exception: Exception | None = None, **_: Any
+) -> None:
+    """needs-retry hook for SubmitJob: raise what botocore would retry blindly when the job may exist already.
+
+    Throttling (4xx) is left to botocore's adaptive retries: AWS refused those requests, so no job was created.
+    """
+    if caught_exception is not None:
+        if isinstance(caught_exception, ConnectTimeoutError | EndpointConnectionError):
+            return  # the request never reached AWS: retrying cannot duplicate it
+        raise caught_exception
+    if response is None:
+        return
+    http_response, parsed = response
+    if http_response.status_code >= 500:
+        raise ClientError(parsed, "SubmitJob")

@@ -1,0 +1,57 @@
+"""`batchctl image build|push`: job images in the cluster's ECR repository (through batchctl.api.Batchctl)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from batchctl.api import Batchctl
+from batchctl.cli import render
+from batchctl.cli.context import AppContext
+from batchctl.cli.job_commands import output_option
+from batchctl.cli.options import pass_app
+
+
+@click.group("image")
+def image_group() -> None:
+    """Build and push job images (tags of the cluster's ECR repository)."""
+
+
+@image_group.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-t", "--tag", help="Image tag (default: the directory's name); job definitions name it as `image:`.")
+@output_option
+@pass_app
+def build(app: AppContext, directory: Path, tag: str | None) -> None:
+    """Build DIRECTORY's Dockerfile as <repository URI>:<tag> (host networking)."""
+    image = Batchctl(app.config(), app.aws).build_image(directory, tag, on_line=render.note)
+    if app.json:
+        render.as_json(image)
+    else:
+        render.ok(f"built {image.reference} ({image.image_id})")
+        click.echo(image.reference)
+    if app.target().is_local:
+        render.hint("the local emulator runs this image as it is: no push needed")
+    else:
+        render.hint(f"next: batchctl image push {image.reference.rsplit(':', 1)[1]}")
+
+
+@image_group.command()
+@click.argument("tags", nargs=-1)
+@output_option
+@pass_app
+def push(app: AppContext, tags: tuple[str, ...]) -> None:
+    """Push TAGS of the cluster repository (default: every one built here) with an ECR login token."""
+    result = Batchctl(app.config(), app.aws).push_image(list(tags) or None, on_line=render.note)
+    if app.json:
+        render.as_json(result)
+        return
+    if result.skipped:
+        render.note(f"push skipped: {result.skipped} ({', '.join(result.references) or 'none built yet'})")
+        return
+    for reference in result.references:
+        render.ok(f"pushed {reference}")
+
+
+COMMANDS = [image_group]

@@ -1,0 +1,355 @@
+"""Job commands: submit, jobs, show, logs, cancel, queues, outputs (over batchctl.api.Batchctl)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.markup import escape
+
+from batchctl.api import Batchctl, SubmitResult
+from batchctl.cli import render
+from batchctl.cli.context import AppContext
+from batchctl.cli.options import pass_app
+from batchctl.config import DEFAULT_CONFIG_FILE
+from batchctl.jobs.follow import LogLine, Notice
+from batchctl.jobs.listing import parse_since
+from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
+from batchctl.jobs.template import parse_assignments
+from batchctl.jobs.wait import count_by_status, require_success
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
+_JOB_FILE_HELP = """
+\b
+A job file is YAML rendered with Jinja2 first. Variables: timestamp, user, cluster, and every key=value given
+after the file. A bare key under `inputs:` means an object of the cluster's inputs bucket.
+  jobs:
+    - name: hello-{{ timestamp }}
+      queue: cpu
+      definition: helloworld
+      command: python3 /app/hello.py --greeting {{ greeting | default('hello') }}
+      array_size: 3
+      inputs: {greeting: greeting.txt}
+      depends_on: [other-job]          # or {name: other, type: N_TO_N}, or {type: SEQUENTIAL}
+"""
+
+
+def output_option(func: F) -> F:
+    """`-o json` after the command too (`batchctl jobs -o json`), same as before it."""
+
+    def remember(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.find_object(AppContext).output = value  # type: ignore[union-attr]
+
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(["table", "json"]),
+        expose_value=False,
+        callback=remember,
+        help="Result format.",
+    )(func)
+
+
+def _api(app: AppContext) -> Batchctl:
+    return Batchctl(app.config(), app.aws)
+
+
+def _command(app: AppContext) -> str:
+    """How to call batchctl again with the same cluster and target, for the hints after a command."""
+    words = ["batchctl"]
+    if app.local:
+        words.append("--local")
+    if str(app.config_path) != DEFAULT_CONFIG_FILE:
+        words.append(f"-f {app.config_path}")
+    return " ".join(words)
+
+
+@click.command(epilog=_JOB_FILE_HELP)
+@click.argument("job_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("variables", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Print the rendered file and the SubmitJob requests; call no AWS API.")
+@click.option("--wait", is_flag=True, help="Wait until every job has finished; exit 1 if any failed.")
+@click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
+@output_option
+@pass_app
+def submit(app: AppContext, job_file: Path, variables: tuple[str, ...], dry_run: bool, wait: bool, follow: bool) -> None:
+    """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template."""
+    api = _api(app)
+    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run)
+    if dry_run:
+        _print_dry_run(app, result)
+        return
+    _print_submitted(app, result)
+    if follow:
+        _print_follow(api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
+    if wait or follow:
+        require_success(_wait(api, [job.job_id for job in result.jobs]))
+
+
+@click.command()
+@click.option("-q", "--queue", help="One queue (short name or ARN); default: every queue of the cluster.")
+@click.option("-s", "--status", "statuses", help=f"Statuses, comma-separated ({','.join(ALL_STATUSES)}).")
+@click.option("-a", "--all", "all_statuses", is_flag=True, help="Every status (default: active jobs only).")
+@click.option("-u", "--user", help="Jobs submitted by this user (default: you).")
+@click.option("--all-users", is_flag=True, help="Jobs of every user.")
+@click.option("-n", "--name", help="Job name glob, e.g. 'hello*'.")
+@click.option("--since", help="Created within this long (30m, 24h, 7d) or since a date (2026-01-31).")
+@output_option
+@pass_app
+def jobs(
+    app: AppContext,
+    queue: str | None,
+    statuses: str | None,
+    all_statuses: bool,
+    user: str | None,
+    all_users: bool,
+    name: str | None,
+    since: str | None,
+) -> None:
+    """List jobs: the active ones you submitted, unless told otherwise."""
+    if statuses and all_statuses:
+        raise click.UsageError("give --status or --all, not both")
+    if user and all_users:
+        raise click.UsageError("give --user or --all-users, not both")
+    records = _api(app).jobs(
+        queue=queue,
+        statuses=parse_statuses(statuses) if statuses else None,
+        all_statuses=all_statuses,
+        user=user,
+        all_users=all_users,
+        name=name,
+        since=parse_since(since) if since else None,
+    )
+    if app.json:
+        render.as_json(records)
+        return
+    if not records:
+        render.note("no jobs match" + ("" if all_statuses or statuses else " (active only: add --all for finished)"))
+        return
+    render.table(
+        None,
+        ["id", "name", "status", "array", "user", "created", "reason"],
+        [
+            (r.id, r.name, _status(r.status), _array(r), r.user or "", _time(r.created), _short(r.status_reason))
+            for r in records
+        ],
+    )
+
+
+@click.command()
+@click.argument("job_id")
+@output_option
+@pass_app
+def show(app: AppContext, job_id: str) -> None:
+    """Show a job: status and reason, attempts, array children, log stream, outputs."""
+    view = _api(app).show(job_id)
+    if app.json:
+        render.as_json(view)
+        return
+    job = view.job
+    reason = f" — {job.status_reason}" if job.status_reason else ""
+    render.out.print(f"[bold]{escape(job.name)}[/] {job.id}  {_status(job.status)}{escape(reason)}")
+    fields = [
+        ("aws name", job.aws_name),
+        ("queue", view.queue),
+        ("definition", view.definition),
+        ("submitter", job.user or ""),
+        ("submission", job.submission or ""),
+        ("created", _time(job.created)),
+        ("started", _time(job.started)),
+        ("stopped", _time(job.stopped)),
+        ("exit code", "" if job.exit_code is None else str(job.exit_code)),
+        ("array", _children(job)),
+        ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream else ""),
+        ("outputs", view.output_url or ""),
+        ("depends on", ", ".join(f"{d.get('jobId', 'itself')} {d.get('type', '')}".strip() for d in job.depends_on)),
+    ]
+    render.table(None, ["", ""], [(key, escape(value)) for key, value in fields if value])
+    if job.attempts:
+        render.table(
+            "Attempts",
+            ["#", "exit", "reason", "status reason", "started", "stopped", "log stream"],
+            [
+                (a.number, "" if a.exit_code is None else a.exit_code, a.reason, a.status_reason,
+                 _time(a.started), _time(a.stopped), a.log_stream)
+                for a in job.attempts
+            ],
+        )
+    hints = [f"{_command(app)} logs {job.id}" + (" --index 0" if job.is_array_parent else "")]
+    if view.output_url:
+        hints.append(f"{_command(app)} outputs {job.id}")
+    render.hint("next: " + "; ".join(hints))
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("-i", "--index", type=click.IntRange(min=0), help="Array child to read.")
+@click.option("--attempt", type=click.IntRange(min=1), help="Attempt to read (1 = first; default: the last).")
+@click.option("-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it finishes.")
+@pass_app
+def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
+    """Print a job's log (CloudWatch Logs)."""
+    api = _api(app)
+    source = api.log_source(job_id, index=index, attempt=attempt)
+    if follow and attempt is None:
+        if source.stream is None:
+            render.note(source.waiting_message + (": waiting for it to start" if not source.job.terminal else ""))
+        _print_follow(api.follow_logs(source), prefixed=False)
+        return
+    if source.stream is None:
+        render.note(source.waiting_message)
+        if not source.job.terminal:
+            render.hint(f"wait for them: {_command(app)} logs {job_id}{'' if index is None else f' --index {index}'} -f")
+        return
+    for event in api.read_logs(source):
+        click.echo(event.message)
+
+
+@click.command()
+@click.argument("job_ids", nargs=-1, required=True)
+@click.option("-r", "--reason", help="Recorded on the jobs (default: who cancelled them).")
+@output_option
+@pass_app
+def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> None:
+    """Cancel jobs that have not started and terminate running ones (array children included)."""
+    outcomes = _api(app).cancel(list(job_ids), reason)
+    if app.json:
+        render.as_json(outcomes)
+        return
+    render.table(
+        None, ["id", "name", "was", "action", "detail"], [(o.job_id, o.name, o.status, o.action, o.detail) for o in outcomes]
+    )
+
+
+@click.command()
+@click.option("-a", "--all", "all_queues", is_flag=True, help="Every queue of the account and region.")
+@output_option
+@pass_app
+def queues(app: AppContext, all_queues: bool) -> None:
+    """Queues: state, priority, compute environments in order, jobs by status."""
+    views = _api(app).queues(all_queues=all_queues)
+    if app.json:
+        render.as_json(views)
+        return
+    render.table(
+        None,
+        ["queue", "state", "status", "priority", "compute environments", *(s.lower() for s in ALL_STATUSES)],
+        [
+            (
+                v.name,
+                v.state,
+                v.status + (f" ({v.status_reason})" if v.status not in ("VALID", "") and v.status_reason else ""),
+                v.priority,
+                ", ".join(f"{ce.name} {ce.state}/{ce.status}" for ce in v.compute_environments),
+                *(v.jobs.get(status, 0) for status in ALL_STATUSES),
+            )
+            for v in views
+        ],
+    )
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("-i", "--index", type=click.IntRange(min=0), help="Only this array child's outputs.")
+@click.option("-d", "--download", type=click.Path(file_okay=False, path_type=Path), help="Copy the files here.")
+@output_option
+@pass_app
+def outputs(app: AppContext, job_id: str, index: int | None, download: Path | None) -> None:
+    """List (or download) the files a job uploaded to the outputs bucket."""
+    listing = _api(app).outputs(job_id, index=index, download=download)
+    if app.json:
+        render.as_json(listing)
+        return
+    if not listing.files:
+        render.note(f"nothing under {listing.url} (yet)")
+        return
+    render.table(listing.url, ["file", "bytes", "modified"], [(f.relative, f.size, _time(f.modified)) for f in listing.files])
+    if listing.downloaded_to:
+        render.ok(f"downloaded {len(listing.files)} file(s) to {listing.downloaded_to}")
+
+
+def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
+    if app.json:
+        render.as_json({"source": result.source, "rendered": result.rendered, "requests": result.requests})
+        return
+    render.step(f"{result.source} rendered:")
+    click.echo(result.rendered.rstrip("\n"))
+    render.step(f"{len(result.requests)} SubmitJob request(s), in submission order (nothing was submitted):")
+    render.as_json(result.requests)
+
+
+def _print_submitted(app: AppContext, result: SubmitResult) -> None:
+    if app.json:
+        render.as_json({"source": result.source, "submission": result.submission_id, "jobs": result.jobs})
+    else:
+        render.ok(f"submitted {len(result.jobs)} job(s) from {result.source} (submission {result.submission_id})")
+        render.table(
+            None,
+            ["name", "id", "array"],
+            [(job.name, job.job_id, job.array_size or "") for job in result.jobs],
+        )
+    first = result.jobs[0]
+    render.hint(
+        f"next: {_command(app)} jobs --since 1h; {_command(app)} show {first.job_id}; "
+        f"{_command(app)} logs {first.job_id}{' --index 0' if first.array_size else ''} -f; "
+        f"{_command(app)} outputs {first.job_id}"
+    )
+
+
+def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
+    with render.err.status("waiting for the jobs") as status:
+
+        def update(records: list[JobRecord]) -> None:
+            counts = count_by_status(records)
+            status.update("waiting: " + ", ".join(f"{count} {name}" for name, count in sorted(counts.items())))
+
+        records = api.wait(job_ids, update)
+    for record in records:
+        line = f"{record.name} {record.id} {record.status}" + (f": {record.status_reason}" if record.status_reason else "")
+        (render.ok if record.status == "SUCCEEDED" else render.fail)(line)
+    return records
+
+
+def _print_follow(items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+    for item in items:
+        if isinstance(item, Notice):
+            render.step(f"{item.label}: {item.text}" if prefixed else item.text)
+        else:
+            click.echo(f"[{item.label}] {item.event.message}" if prefixed else item.event.message)
+
+
+def _status(status: str) -> str:
+    style = _STATUS_STYLE.get(status)
+    return f"[{style}]{status}[/]" if style else status
+
+
+def _array(record: JobRecord) -> str:
+    if not record.is_array_parent:
+        return ""
+    done = record.children.get("SUCCEEDED", 0)
+    failed = record.children.get("FAILED", 0)
+    return f"{done}/{record.array_size}" + (f" ({failed} failed)" if failed else "")
+
+
+def _children(record: JobRecord) -> str:
+    if not record.is_array_parent:
+        return "" if record.array_index is None else f"child {record.array_index}"
+    counts = ", ".join(f"{count} {status}" for status, count in record.children.items() if count)
+    return f"{record.array_size} children: {counts or 'none started'}"
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+COMMANDS = [submit, jobs, show, logs, cancel, queues, outputs]

@@ -1,0 +1,1 @@
+"""Job images: build through the Docker SDK and push to the cluster's ECR repository."""

@@ -1,0 +1,34 @@
+"""The cluster's ECR repository: one repository, named after the cluster, one tag per job image."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+from batchctl.config.models import ClusterConfig
+
+UNTAGGED_IMAGE_DAYS = 14
+
+
+class Registry(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: ClusterConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.repository = ecr.Repository(
+            self,
+            "Repository",
+            repository_name=config.name,
+            image_scan_on_push=True,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description="Expire images no tag points to any more",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=Duration.days(UNTAGGED_IMAGE_DAYS),
+                )
+            ],
+            # Images are rebuilt from their Dockerfiles, so the repository goes with the cluster.
+            # CloudFormation cannot delete a repository that still holds images: `batchctl destroy`
+            # decides about them (count, then force-delete) before the stack is deleted.
+            removal_policy=RemovalPolicy.DESTROY,
+            empty_on_delete=False,
+        )

@@ -1,0 +1,89 @@
+"""`batchctl outputs JOB [--index N] [--download DIR]`: the files a job's runner uploaded to S3.
+
+The runner puts them under s3://<outputs bucket>/<job name>/<job id>/ (array children: .../<parent id>/<index>/)
+with its usage report at _batchctl/usage.json. For an array parent every child's files are listed, each under
+its index; --index picks one child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from batchctl.aws.batch import Batch
+from batchctl.aws.errors import aws_call
+from batchctl.errors import BatchctlError
+from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.show import describe_job, output_url
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    key: str
+    relative: str  # path below the job's prefix (for an array parent: `<index>/...`)
+    size: int
+    modified: datetime | None
+
+
+@dataclass(frozen=True)
+class OutputListing:
+    job_id: str
+    url: str  # s3://bucket/prefix/
+    files: list[OutputFile]
+    downloaded_to: str | None = None
+
+
+def list_outputs(
+    batch: Batch, s3_client: Any, resolver: Resolver, job_id: str, target: str, index: int | None = None
+) -> OutputListing:
+    job = describe_job(batch, job_id, target)
+    if index is not None and not job.is_array_parent:
+        raise BatchctlError(f"job {job_id} is not an array job", hint="drop --index")
+    if index is not None and not 0 <= index < (job.array_size or 0):
+        raise BatchctlError(f"--index {index} is out of range: job {job_id} has children 0..{(job.array_size or 0) - 1}")
+    url = output_url(job, resolver, index)
+    if url is None:
+        raise BatchctlError(
+            f"job {job_id} has no outputs bucket", hint="the cluster's stack has no BucketOutputs output"
+        )
+    bucket, prefix = _split(url)
+    files = [
+        OutputFile(key, key[len(prefix) :], size, modified) for key, size, modified in _objects(s3_client, bucket, prefix)
+    ]
+    return OutputListing(job.id, url, files)
+
+
+def download_outputs(s3_client: Any, listing: OutputListing, directory: Path) -> OutputListing:
+    """Copy every listed file under `directory`, keeping its relative path."""
+    bucket, _ = _split(listing.url)
+    root = directory.resolve()
+    for item in listing.files:
+        target = (root / PurePosixPath(item.relative)).resolve()
+        if root not in target.parents:
+            raise BatchctlError(f"refusing to write {item.key!r} outside {directory}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _download(s3_client, bucket, item.key, target)
+    return OutputListing(listing.job_id, listing.url, listing.files, str(directory))
+
+
+def _split(url: str) -> tuple[str, str]:
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+@aws_call
+def _objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int, datetime | None]]:
+    paginator = client.get_paginator("list_objects_v2")
+    return [
+        (item["Key"], int(item.get("Size", 0)), item.get("LastModified"))
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+        if not item["Key"].endswith("/")
+    ]
+
+
+@aws_call
+def _download(client: Any, bucket: str, key: str, target: Path) -> None:
+    client.download_file(bucket, key, str(target))

@@ -1,0 +1,136 @@
+"""SubmitJob requests built from a job file: names, overrides, inputs, dependencies, tags. No AWS calls."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from batchctl.errors import BatchctlError, ConfigError
+from batchctl.jobs.jobfile import JobFile
+from batchctl.jobs.models import DependencyType, Job
+from batchctl.jobs.resolve import Resolver
+
+SUBMITTER_TAG = "submitter"
+JOB_TAG = "batchctl:job"
+SUBMISSION_TAG = "batchctl:submission"
+JOB_NAME_ENV = "BATCHCTL_JOB_NAME"
+INPUT_ENV_PREFIX = "BATCHCTL_INPUT_"
+MAX_TAGS = 50  # AWS limit per resource
+
+
+def new_submission_id() -> str:
+    """8 random hex characters shared by one submit's jobs: it makes each job's AWS name unique."""
+    return secrets.token_hex(4)
+
+
+def submission_name(job_name: str, submission_id: str) -> str:
+    return f"{job_name}-{submission_id}"
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    job: Job
+    request: dict[str, Any]  # SubmitJob arguments; dependsOn job ids are filled in at submission
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+    @property
+    def submission_name(self) -> str:
+        return str(self.request["jobName"])
+
+
+def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission_id: str) -> list[PlannedJob]:
+    """One request per job, in submission order. Names that do not resolve are errors located in the file."""
+    planned = []
+    for index in job_file.order:
+        job = job_file.jobs[index]
+        try:
+            queue = resolver.queue(job.queue)
+        except BatchctlError as exc:
+            raise _located(exc, job_file.locate(index, "queue")) from None
+        try:
+            definition = resolver.job_definition(job.definition)
+        except BatchctlError as exc:
+            raise _located(exc, job_file.locate(index, "definition")) from None
+        tags = {**job_file.tags, **job.tags, SUBMITTER_TAG: user, JOB_TAG: job.name, SUBMISSION_TAG: submission_id}
+        if len(tags) > MAX_TAGS:
+            raise ConfigError(
+                f"{job_file.locate(index, 'tags')}: {len(tags)} tags, AWS allows {MAX_TAGS}",
+                hint=f"batchctl adds 3 ({SUBMITTER_TAG}, {JOB_TAG}, {SUBMISSION_TAG}): keep the file's under 48",
+            )
+        try:
+            overrides = _overrides(job, resolver)
+        except BatchctlError as exc:
+            raise _located(exc, job_file.locate(index, "inputs")) from None
+        request: dict[str, Any] = {
+            "jobName": submission_name(job.name, submission_id),
+            "jobQueue": queue,
+            "jobDefinition": definition,
+            "containerOverrides": overrides,
+            "tags": tags,
+            "propagateTags": True,
+        }
+        if job.array_size:
+            request["arrayProperties"] = {"size": job.array_size}
+        if job.timeout:
+            request["timeout"] = {"attemptDurationSeconds": job.timeout}
+        if job.retries:
+            request["retryStrategy"] = {"attempts": job.retries}
+        planned.append(PlannedJob(job, request))
+    return planned
+
+
+def with_dependencies(planned: PlannedJob, job_ids: dict[str, str]) -> dict[str, Any]:
+    """The request with dependsOn filled in from the ids of the jobs submitted before it (by file name)."""
+    depends_on: list[dict[str, str]] = []
+    for dependency in planned.job.depends_on:
+        if dependency.type == DependencyType.SEQUENTIAL:
+            depends_on.append({"type": "SEQUENTIAL"})  # no job id: the array's children run in index order
+            continue
+        assert dependency.name is not None
+        entry = {"jobId": job_ids[dependency.name]}
+        if dependency.type == DependencyType.N_TO_N:
+            entry["type"] = "N_TO_N"
+        depends_on.append(entry)
+    return {**planned.request, "dependsOn": depends_on} if depends_on else dict(planned.request)
+
+
+def input_url(location: str, resolver: Resolver) -> str:
+    """A bare key means an object (or a prefix, ending in '/') of the cluster's inputs bucket."""
+    if location.startswith("s3://"):
+        return location
+    bucket = resolver.bucket("inputs")
+    if not bucket:
+        raise ConfigError(
+            f"input {location!r} is a bare key but the cluster has no inputs bucket",
+            hint="give a full s3:// URL",
+        )
+    return f"s3://{bucket}/{location.lstrip('/')}"
+
+
+def _overrides(job: Job, resolver: Resolver) -> dict[str, Any]:
+    environment = {**job.environment, JOB_NAME_ENV: job.name}
+    for name, location in job.inputs.items():
+        environment[INPUT_ENV_PREFIX + name.upper()] = input_url(location, resolver)
+    overrides: dict[str, Any] = {"environment": [{"name": key, "value": value} for key, value in environment.items()]}
+    if job.command is not None:
+        overrides["command"] = list(job.command)
+    requirements = [
+        {"type": kind, "value": value}
+        for kind, value in (
+            ("VCPU", f"{job.vcpus:g}" if job.vcpus is not None else None),
+            ("MEMORY", str(job.memory) if job.memory is not None else None),
+            ("GPU", str(job.gpus) if job.gpus else None),
+        )
+        if value is not None
+    ]
+    if requirements:
+        overrides["resourceRequirements"] = requirements
+    return overrides
+
+
+def _located(exc: BatchctlError, where: str) -> BatchctlError:
+    return type(exc)(f"{where}: {exc.message}", hint=exc.hint, details=exc.details)

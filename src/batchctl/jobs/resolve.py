@@ -1,0 +1,108 @@
+"""Short names (cpu, helloworld) -> ARNs, and the other way round, through the stack outputs only.
+
+Without outputs (a dry run, which calls no AWS API) names are checked against batchctl.yaml and resolve to
+placeholders that name the stack output they would come from, e.g. `<output QueueCpu>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from batchctl import outputs as keys
+from batchctl.config import ClusterConfig
+from batchctl.config.suggest import did_you_mean
+from batchctl.errors import ConfigError, NotFoundError
+
+_KINDS = {keys.QUEUE: "queue", keys.JOB_DEFINITION: "job definition"}
+_ARN_MARKERS = {keys.QUEUE: ":job-queue/", keys.JOB_DEFINITION: ":job-definition/"}
+DEFAULT_LOG_GROUP = "/aws/batch/job"
+
+
+class UnknownNameError(ConfigError):
+    """A queue or job definition name that is neither in batchctl.yaml nor an ARN."""
+
+
+@dataclass(frozen=True)
+class Resolver:
+    config: ClusterConfig
+    outputs: dict[str, str] | None  # None: a dry run
+
+    @property
+    def dry_run(self) -> bool:
+        return self.outputs is None
+
+    def queue(self, name: str) -> str:
+        return self._resolve(keys.QUEUE, name, [queue.name for queue in self.config.queues])
+
+    def job_definition(self, name: str) -> str:
+        return self._resolve(keys.JOB_DEFINITION, name, [jd.name for jd in self.config.job_definitions])
+
+    def queues(self) -> dict[str, str]:
+        """Short name -> ARN of every deployed queue of this cluster, in batchctl.yaml's order."""
+        return self._deployed(keys.QUEUE, [queue.name for queue in self.config.queues])
+
+    def job_definitions(self) -> dict[str, str]:
+        return self._deployed(keys.JOB_DEFINITION, [jd.name for jd in self.config.job_definitions])
+
+    def queue_name(self, arn: str) -> str:
+        """Short name of a queue of this cluster; another queue's AWS name."""
+        return next((short for short, value in self.queues().items() if value == arn), _arn_name(arn))
+
+    def job_definition_name(self, arn: str) -> str | None:
+        """Short name of this cluster's job definition `arn` (any revision), or None."""
+        name = _arn_name(arn).rsplit(":", 1)[0]
+        return next(
+            (short for short, value in self.job_definitions().items() if _arn_name(value).rsplit(":", 1)[0] == name),
+            None,
+        )
+
+    def log_group(self, job_definition_arn: str) -> str:
+        short = self.job_definition_name(job_definition_arn)
+        group = self._output(keys.output_key(keys.LOG_GROUP, short)) if short else None
+        return group or DEFAULT_LOG_GROUP
+
+    def bucket(self, role: str) -> str | None:
+        """The bucket of a role (inputs, workspace, outputs) from the outputs; a placeholder in a dry run."""
+        return self._output(keys.output_key(keys.BUCKET, role))
+
+    def _output(self, key: str) -> str | None:
+        if self.outputs is None:
+            return f"<output {key}>"
+        return self.outputs.get(key)
+
+    def _resolve(self, kind: str, name: str, configured: list[str]) -> str:
+        if name.startswith("arn:"):
+            return name
+        key = keys.output_key(kind, name)
+        what = _KINDS[kind]
+        if self.outputs is None:
+            if name in configured:
+                return f"<output {key}>"
+            raise _unknown(what, name, configured)
+        if key in self.outputs and name in configured:
+            return self.outputs[key]
+        if name in configured:
+            raise NotFoundError(
+                f"{what} {name!r} is in batchctl.yaml but not deployed", hint="deploy it: batchctl deploy"
+            )
+        raise _unknown(what, name, [short for short in configured if keys.output_key(kind, short) in self.outputs])
+
+    def _deployed(self, kind: str, configured: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for short in configured:
+            value = self._output(keys.output_key(kind, short))
+            if value and (self.outputs is None or _ARN_MARKERS[kind] in value):
+                found[short] = value
+        return found
+
+
+def _unknown(what: str, name: str, valid: list[str]) -> UnknownNameError:
+    return UnknownNameError(
+        f"unknown {what} {name!r}{did_you_mean(name, valid)}; valid {what}s: {', '.join(valid) or '(none)'}",
+        hint=f"use a {what} name from batchctl.yaml, or a full ARN",
+    )
+
+
+def _arn_name(arn: str) -> str:
+    """`arn:aws:batch:...:job-queue/demo-cpu` -> `demo-cpu` (the job definition keeps its `:revision`)."""
+    return arn.split("/", 1)[1] if "/" in arn else arn

@@ -1,0 +1,453 @@
+"""Compatibility layer: the differences between moto 5.2.5 and AWS that the local emulator closes.
+
+One function per gap, named after the gap. Each is registered in :data:`PATCHES` and applied once by
+:func:`apply_all`; tests use ``PATCHES.without(name)`` to show that the gap exists without its patch.
+Job-run behaviour is changed through launch hooks (:mod:`batchctl.local.job_container`) and small wrappers around
+moto's ``Job`` methods, so later patches (capacity, retries, timeouts) can be added the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from moto import settings
+from moto.batch.models import ComputeEnvironment, Job, JobDefinition, JobQueue
+from moto.batch.utils import JobStatus
+from moto.cloudformation import parsing
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend
+from moto.cloudformation.parsing import ResourceMap
+from moto.ec2.models.security_groups import SecurityGroup
+from moto.moto_api._internal.managed_state_model import ManagedState
+from moto.utilities.docker_utilities import DockerModel
+
+from batchctl.local import cfn_batch, cfn_stack, job_container
+from batchctl.local.patching import PatchSet, add_to_list, replace_attribute
+
+PATCHES = PatchSet()
+"""The gap patches, in the order they are applied."""
+
+_INFRASTRUCTURE = PatchSet()
+"""Plumbing the gap patches rely on; it changes no behaviour by itself and stays applied in ``PATCHES.without``."""
+
+
+def apply_all() -> None:
+    """Apply every compatibility patch (idempotent)."""
+    _INFRASTRUCTURE.apply_all()
+    PATCHES.apply_all()
+
+
+def revert_all() -> None:
+    """Restore moto exactly as it was (for tests that share a process with other moto users)."""
+    PATCHES.revert_all()
+    _INFRASTRUCTURE.revert_all()
+
+
+# --- plumbing -----------------------------------------------------------------------------------------------------
+
+
+@_INFRASTRUCTURE.register
+def route_job_container_launches_through_hooks() -> None:
+    """Give every Batch job a Docker client whose ``containers.run`` calls the registered launch hooks."""
+
+    def docker_client(job: Job) -> job_container.JobDockerClient:
+        # Looked up on each call: moto's client property stays the single source of the real client.
+        return job_container.JobDockerClient(DockerModel.docker_client.fget(job), job)  # type: ignore[attr-defined]
+
+    replace_attribute(Job, "docker_client", property(docker_client))
+
+
+# --- CloudFormation: Batch resources ------------------------------------------------------------------------------
+
+
+@PATCHES.register
+def patch_compute_environment_requires_service_role() -> None:
+    """moto 5.2.5: an ``AWS::Batch::ComputeEnvironment`` without ``ServiceRole`` fails with KeyError 'ServiceRole'.
+
+    AWS then uses the service-linked role AWSServiceRoleForBatch; so does the emulator (creating it on first use).
+    """
+    original = ComputeEnvironment.create_from_cloudformation_json
+
+    def create(
+        cls: type[ComputeEnvironment],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> ComputeEnvironment:
+        properties = cloudformation_json.get("Properties", {})
+        if not properties.get("ServiceRole"):
+            role = cfn_batch.service_linked_role_arn(account_id, region_name)
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "ServiceRole": role}}
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    replace_attribute(ComputeEnvironment, "create_from_cloudformation_json", classmethod(create))
+
+
+@PATCHES.register
+def patch_compute_environment_type_is_case_sensitive() -> None:
+    """moto 5.2.5: a compute environment ``Type: managed`` fails ("type managed must be one of MANAGED | UNMANAGED").
+
+    AWS accepts the type in any case and reports it upper case.
+    """
+    original = ComputeEnvironment.create_from_cloudformation_json
+
+    def create(
+        cls: type[ComputeEnvironment],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> ComputeEnvironment:
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("Type"), str):
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Type": properties["Type"].upper()}}
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    replace_attribute(ComputeEnvironment, "create_from_cloudformation_json", classmethod(create))
+
+
+@PATCHES.register
+def patch_job_definition_cloudformation_properties_mangled() -> None:
+    """moto 5.2.5: ``AWS::Batch::JobDefinition`` lower-cases the first letter of parameter names and tag keys
+    (so ``Ref::Greeting`` is never substituted), ignores ``Timeout``, ``PlatformCapabilities``, ``PropagateTags`` and
+    ``Type``, and fails with KeyError 'RetryStrategy' when the template has none.
+    """
+
+    def create(
+        cls: type[JobDefinition],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> JobDefinition:
+        properties = cloudformation_json.get("Properties", {})
+        return cfn_batch.register_job_definition(resource_name, properties, account_id, region_name)
+
+    replace_attribute(JobDefinition, "create_from_cloudformation_json", classmethod(create))
+
+
+@PATCHES.register
+def patch_compute_environment_is_create_only() -> None:
+    """moto 5.2.5: a changed ``AWS::Batch::ComputeEnvironment`` is silently dropped from the stack on update
+    (moto has no update handler) and a stack deletion leaves the environment behind (no delete handler).
+
+    Updates apply state, compute resources and service role in place; a new name or type replaces the environment.
+    Deletion disables, then deletes, and refuses while a job queue uses the environment, as AWS does, which makes
+    moto's retrying stack deletion remove queues first.
+    """
+
+    def update(
+        cls: type[ComputeEnvironment],
+        original_resource: ComputeEnvironment,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> ComputeEnvironment:
+        properties = cloudformation_json.get("Properties", {})
+        return cfn_batch.update_compute_environment(
+            cls, original_resource, properties, cloudformation_json, account_id, region_name
+        )
+
+    def delete(
+        cls: type[ComputeEnvironment],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        cfn_batch.delete_compute_environment(cfn_batch.backend_for(account_id, region_name), resource_name)
+
+    replace_attribute(ComputeEnvironment, "update_from_cloudformation_json", classmethod(update))
+    replace_attribute(ComputeEnvironment, "delete_from_cloudformation_json", classmethod(delete))
+
+
+@PATCHES.register
+def patch_job_queue_is_create_only() -> None:
+    """moto 5.2.5: a changed ``AWS::Batch::JobQueue`` keeps its old priority, state and compute environment order
+    (no update handler) and a stack deletion leaves the queue behind (no delete handler).
+
+    Updates apply in place; a new name replaces the queue. Deletion disables, then deletes.
+    """
+
+    def update(
+        cls: type[JobQueue],
+        original_resource: JobQueue,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> JobQueue:
+        properties = cloudformation_json.get("Properties", {})
+        return cfn_batch.update_job_queue(cls, original_resource, properties, cloudformation_json, account_id, region_name)
+
+    def delete(
+        cls: type[JobQueue],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        cfn_batch.delete_job_queue(cfn_batch.backend_for(account_id, region_name), resource_name)
+
+    replace_attribute(JobQueue, "update_from_cloudformation_json", classmethod(update))
+    replace_attribute(JobQueue, "delete_from_cloudformation_json", classmethod(delete))
+
+
+@PATCHES.register
+def patch_job_definition_is_create_only() -> None:
+    """moto 5.2.5: a changed ``AWS::Batch::JobDefinition`` registers no new revision (no update handler) and a stack
+    deletion leaves the revision ACTIVE (no delete handler).
+
+    As on AWS, a change registers a new revision and deregisters the old one; deletion deregisters.
+    """
+
+    def update(
+        cls: type[JobDefinition],
+        original_resource: JobDefinition,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> JobDefinition:
+        properties = cloudformation_json.get("Properties", {})
+        return cfn_batch.update_job_definition(
+            cls, original_resource, properties, cloudformation_json, account_id, region_name
+        )
+
+    def delete(
+        cls: type[JobDefinition],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        cfn_batch.deregister_job_definition(cfn_batch.backend_for(account_id, region_name), resource_name)
+
+    replace_attribute(JobDefinition, "update_from_cloudformation_json", classmethod(update))
+    replace_attribute(JobDefinition, "delete_from_cloudformation_json", classmethod(delete))
+
+
+# --- CloudFormation: EC2 ------------------------------------------------------------------------------------------
+
+_PORTLESS_PROTOCOLS = frozenset({"-1", "icmp", "icmpv6", "1", "58"})
+
+
+@PATCHES.register
+def patch_security_group_inline_rule_requires_ports() -> None:
+    """moto 5.2.5: an inline ``SecurityGroupIngress`` rule of ``AWS::EC2::SecurityGroup`` without FromPort/ToPort
+    (``IpProtocol: -1``, as CDK's ``Port.all_traffic()`` emits) fails with KeyError 'FromPort'.
+
+    The stack then fails later with a misleading "Fn::GetAtt references undefined resource". For protocols that have
+    no ports AWS treats missing ports as -1 (all); the emulator fills them in the same way.
+    """
+    original = SecurityGroup.create_from_cloudformation_json
+
+    def create(
+        cls: type[SecurityGroup],
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> SecurityGroup:
+        cloudformation_json = copy.deepcopy(cloudformation_json)
+        for rule in cloudformation_json.get("Properties", {}).get("SecurityGroupIngress", []):
+            if str(rule.get("IpProtocol", "")).lower() in _PORTLESS_PROTOCOLS:
+                rule.setdefault("FromPort", -1)
+                rule.setdefault("ToPort", -1)
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    replace_attribute(SecurityGroup, "create_from_cloudformation_json", classmethod(create))
+
+
+# --- CloudFormation: stacks and change sets -----------------------------------------------------------------------
+
+
+@PATCHES.register
+def patch_stack_update_deletes_removed_resources_first() -> None:
+    """moto 5.2.5: a stack update deletes the resources the new template dropped before it adds and updates the
+    others, so moving a job queue to a new compute environment tries to delete the old environment while the queue
+    still uses it. CloudFormation deletes removed resources last (cleanup phase); so does the emulator.
+    """
+    replace_attribute(ResourceMap, "update", cfn_stack.update_resources)
+
+
+@PATCHES.register
+def patch_change_set_execution_drops_outputs() -> None:
+    """moto 5.2.5: after ExecuteChangeSet the stack has no ``Outputs`` (CREATE) or the previous template's outputs
+    (UPDATE), because the stack keeps the output map and template of its creation.
+    """
+    original = ChangeSet.apply
+
+    def apply(change_set: ChangeSet) -> None:
+        original(change_set)
+        cfn_stack.refresh_stack_from_change_set(change_set)
+
+    replace_attribute(ChangeSet, "apply", apply)
+
+
+@PATCHES.register
+def patch_change_set_execution_failure_leaves_stack_in_progress() -> None:
+    """moto 5.2.5: when a resource fails during ExecuteChangeSet the call returns HTTP 500 and the stack stays
+    REVIEW_IN_PROGRESS (or UPDATE_IN_PROGRESS) with no event saying which resource failed.
+
+    As on AWS, the call succeeds, the failed resource gets a ``*_FAILED`` event with the reason, the stack is rolled
+    back and ends ROLLBACK_COMPLETE (create) or UPDATE_ROLLBACK_COMPLETE (update).
+    """
+    original_execute = CloudFormationBackend.execute_change_set
+    original_create_resource = parsing.parse_and_create_resource
+    original_delete_resource = ResourceMap._delete_resource
+
+    def execute_change_set(backend: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        cfn_stack.execute_change_set_reporting_failures(original_execute, backend, change_set_name, stack_name)
+
+    def parse_and_create_resource(logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_create_resource(logical_id, resource_json, *args, **kwargs)
+        except Exception as err:
+            cfn_stack.remember_failed_resource(err, logical_id, resource_json.get("Type", ""))
+            raise
+
+    def delete_resource(resource_map: ResourceMap, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        try:
+            original_delete_resource(resource_map, parsed_resource, resource_json)
+        except Exception as err:
+            logical_id = getattr(parsed_resource, "logical_resource_id", "")
+            cfn_stack.remember_failed_resource(err, logical_id, resource_json.get("Type", ""))
+            raise
+
+    replace_attribute(CloudFormationBackend, "execute_change_set", execute_change_set)
+    replace_attribute(parsing, "parse_and_create_resource", parse_and_create_resource)
+    replace_attribute(ResourceMap, "_delete_resource", delete_resource)
+
+
+@PATCHES.register
+def patch_stack_delete_failure_loses_stack() -> None:
+    """moto 5.2.5: if a resource cannot be deleted, DeleteStack returns HTTP 500 and the stack disappears from
+    DescribeStacks while its remaining resources stay. AWS keeps the stack as DELETE_FAILED with the reason.
+    """
+    replace_attribute(CloudFormationBackend, "delete_stack", cfn_stack.delete_stack_reporting_failures)
+
+
+# --- Batch jobs ---------------------------------------------------------------------------------------------------
+
+
+@PATCHES.register
+def patch_job_container_lacks_aws_environment() -> None:
+    """moto 5.2.5: job containers get neither an endpoint nor credentials to reach the emulator, and of the AWS Batch
+    variables only ``AWS_BATCH_JOB_ID`` (array children get no ``AWS_BATCH_JOB_ARRAY_INDEX``).
+
+    Containers get ``AWS_ENDPOINT_URL`` (the emulator on 127.0.0.1, host networking), dummy credentials and the
+    region unless the job sets them (``MOTO_HOST`` is the loopback address too), and always the reserved ``AWS_BATCH_*`` variables: JOB_ID, JOB_ATTEMPT,
+    JQ_NAME, CE_NAME and, for array children, JOB_ARRAY_INDEX and JOB_ARRAY_SIZE.
+    """
+    add_to_list(job_container.LAUNCH_HOOKS, job_container.set_container_environment)
+    # moto also tells containers MOTO_HOST: inside a container it asks the Docker socket for its own (bridge)
+    # address. With host networking the emulator is on the loopback address, and no private address is used.
+    replace_attribute(settings, "moto_server_host", job_container.loopback_host)
+
+
+@PATCHES.register
+def patch_job_environment_accumulates_on_every_read() -> None:
+    """moto 5.2.5: a job's environment is merged into the submit-time override list in place, so every DescribeJobs
+    appends the job definition's variables and ``AWS_BATCH_JOB_ID`` again, and array children, which share that list,
+    see each other's entries.
+    """
+    original = Job._get_container_property
+
+    def get_container_property(job: Job, name: str, default: Any) -> Any:
+        if name != "environment":
+            return original(job, name, default)
+        overrides = [dict(entry) for entry in job.container_overrides.get("environment") or []]
+        overridden = {entry["name"] for entry in overrides}
+        definition = (job.job_definition.container_properties or {}).get("environment") or []
+        merged = overrides + [dict(entry) for entry in definition if entry["name"] not in overridden]
+        merged.append({"name": "AWS_BATCH_JOB_ID", "value": job.job_id})
+        return merged
+
+    replace_attribute(Job, "_get_container_property", get_container_property)
+
+
+@PATCHES.register
+def patch_job_image_pulled_when_missing_locally() -> None:
+    """moto 5.2.5 (through the Docker SDK): an image that is not in the local engine is pulled, which fails offline,
+    and the job ends FAILED with no ``statusReason``. An image that is present is used without pulling.
+
+    The emulator never pulls: a missing image fails the job at once with a CannotPullContainerError reason, the
+    error AWS reports for an image it cannot get.
+    """
+    add_to_list(job_container.LAUNCH_HOOKS, job_container.require_local_image)
+
+
+@PATCHES.register
+def patch_job_log_configuration_ignored() -> None:
+    """moto 5.2.5: job output always goes to ``/aws/batch/job``, ignoring the job definition's ``logConfiguration``
+    (awslogs-group, awslogs-stream-prefix), and DescribeJobs reports ``logStreamName`` only after the job ended.
+
+    Output goes to the configured group and stream ``<prefix>/default/<task id>``; the stream exists and
+    ``logStreamName`` is reported from the moment the job starts, as on AWS.
+    """
+    original_init = Job.__init__
+    original_start_attempt = Job._start_attempt
+
+    def init(job: Job, *args: Any, **kwargs: Any) -> None:
+        original_init(job, *args, **kwargs)
+        destination = job_container.log_destination(job, job_container.new_task_id())
+        job._log_group = destination.group
+        job._stream_name = destination.stream
+
+    def start_attempt(job: Job) -> None:
+        job.log_stream_name = job._stream_name
+        original_start_attempt(job)
+
+    replace_attribute(Job, "__init__", init)
+    replace_attribute(Job, "_start_attempt", start_attempt)
+    add_to_list(job_container.LAUNCH_HOOKS, job_container.ensure_log_stream)
+
+
+_TERMINAL = frozenset({JobStatus.SUCCEEDED.value, JobStatus.FAILED.value})
+_NOT_YET_RUNNABLE = frozenset({JobStatus.SUBMITTED.value, JobStatus.PENDING.value})
+
+
+def _array_parent_status(parent: Job, children: list[Job]) -> str | None:
+    """AWS: a parent is SUBMITTED, PENDING once a child is RUNNABLE, then SUCCEEDED if every child succeeded,
+    else FAILED once every child has finished."""
+    statuses = [child.status for child in children]
+    if all(status in _TERMINAL for status in statuses):
+        if not parent.job_stopped:
+            started = [child.job_started_at for child in children if child.job_started_at > datetime(1970, 1, 2)]
+            parent.job_started_at = min(started) if started else parent.job_started_at
+            parent.job_stopped_at = max(child.job_stopped_at for child in children)
+            parent.job_stopped = True
+        succeeded = all(status == JobStatus.SUCCEEDED.value for status in statuses)
+        parent._status = JobStatus.SUCCEEDED.value if succeeded else JobStatus.FAILED.value
+    elif any(status not in _NOT_YET_RUNNABLE for status in statuses):
+        parent._status = JobStatus.PENDING.value
+    else:
+        parent._status = JobStatus.SUBMITTED.value
+    return parent._status
+
+
+@PATCHES.register
+def patch_array_job_parent_never_fails() -> None:
+    """moto 5.2.5: an array job's parent becomes SUCCEEDED when all children succeed but stays SUBMITTED forever if
+    any child fails, so anything waiting for the parent never finishes.
+    """
+    base = ManagedState.status
+
+    def get_status(job: Job) -> str | None:
+        children = getattr(job, "_child_jobs", None)
+        if children:
+            return _array_parent_status(job, children)
+        return base.fget(job)  # type: ignore[misc]
+
+    def set_status(job: Job, value: str) -> None:
+        base.fset(job, value)  # type: ignore[misc]
+
+    replace_attribute(Job, "status", property(get_status, set_status))

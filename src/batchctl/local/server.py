@@ -1,0 +1,163 @@
+"""The local AWS emulator process: moto's server with the compatibility patches, on 127.0.0.1 only.
+
+Run as ``python -m batchctl.local.server --host 127.0.0.1 --port N``. It logs to stderr (the process manager points
+stderr at the emulator's log file), answers ``GET /batchctl/emulator`` with its identity so callers can tell it
+from another program on the port, and stops cleanly on SIGTERM or SIGINT, ending running jobs and their containers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 4586
+PORT_ENV = "BATCHCTL_LOCAL_PORT"
+IDENTITY_PATH = "/batchctl/emulator"
+SERVICE_NAME = "batchctl-local-emulator"
+EXIT_PORT_UNAVAILABLE = 3
+EXIT_BAD_ARGUMENTS = 2
+JOB_STOP_TIMEOUT = 10.0
+
+logger = logging.getLogger("batchctl.local.server")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def default_port() -> int:
+    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m batchctl.local.server", description=__doc__)
+    parser.add_argument("--host", default=LOOPBACK, help="address to bind; only 127.0.0.1 is accepted")
+    parser.add_argument("--port", type=int, default=None, help=f"port (default ${PORT_ENV} or {DEFAULT_PORT})")
+    return parser.parse_args(argv)
+
+
+def configure_moto_environment(port: int) -> None:
+    """Settings moto reads from the environment; they must be in place before moto is imported."""
+    # moto tells job containers where it listens through MOTO_PORT; containers share the host network, so the
+    # emulator's loopback address reaches it (no Docker bridge, no private-range address).
+    os.environ["MOTO_PORT"] = str(port)
+    os.environ["MOTO_DOCKER_NETWORK_MODE"] = "host"
+    os.environ.pop("MOTO_DOCKER_NETWORK_NAME", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def listen_on_loopback(port: int) -> socket.socket:
+    """Bind the listening socket ourselves: werkzeug would print and exit on a port in use."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOOPBACK, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def with_identity(app: WsgiApp, port: int) -> WsgiApp:
+    """Answer the identity path ourselves and pass everything else to moto."""
+    body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
+
+    def identity_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return identity_app
+
+
+def stop_running_jobs(timeout: float = JOB_STOP_TIMEOUT) -> None:
+    """Ask every unfinished Batch job to stop and wait (bounded) for moto to kill and remove its container."""
+    from moto.batch.models import batch_backends
+
+    jobs = [
+        job
+        for account in batch_backends.values()
+        for backend in account.values()
+        for job in backend._jobs.values()
+        if job.is_alive()
+    ]
+    for job in jobs:
+        job.terminate("The local emulator stopped")
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        job.join(max(0.0, deadline - time.monotonic()))
+    if jobs:
+        logger.info("stopped %d running job(s)", len(jobs))
+
+
+def serve(port: int) -> int:
+    configure_moto_environment(port)
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from batchctl.local import compat
+
+    try:
+        listener = listen_on_loopback(port)
+    except OSError as err:
+        logger.error("cannot listen on %s:%d: %s", LOOPBACK, port, err.strerror or err)
+        return EXIT_PORT_UNAVAILABLE
+
+    compat.apply_all()
+    app = with_identity(DomainDispatcherApplication(create_backend_app), port)
+    server = make_server(
+        LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno()
+    )
+    listener.close()  # the server works on its own duplicate of the socket
+
+    def request_shutdown(signum: int, frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        # shutdown() waits for serve_forever() to return, so it must run outside the serving thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, request_shutdown)
+    signal.signal(signal.SIGINT, request_shutdown)
+
+    logger.info("listening on http://%s:%d (pid %d)", LOOPBACK, port, os.getpid())
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        stop_running_jobs()
+        logger.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # One line per HTTP request would bury job errors under status polling.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    args = parse_args(argv)
+    if args.host != LOOPBACK:
+        logger.error("refusing to bind %s: the local emulator listens on %s only", args.host, LOOPBACK)
+        return EXIT_BAD_ARGUMENTS
+    port = args.port if args.port is not None else default_port()
+    if not 0 < port < 65536:
+        logger.error("invalid port %d", port)
+        return EXIT_BAD_ARGUMENTS
+    return serve(port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

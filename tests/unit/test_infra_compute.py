@@ -1,0 +1,118 @@
+"""Compute environments and their launch templates, in the demo and the production stacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.infra_fixtures import (
+    DEMO,
+    ONE_ZONE,
+    PRODUCTION,
+    THREE_ZONES,
+    config,
+    get_att,
+    logical_id,
+    ref,
+    resources,
+    template_of,
+)
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, Any]:
+    return template_of(config(DEMO), ONE_ZONE)
+
+
+@pytest.fixture(scope="module")
+def production() -> dict[str, Any]:
+    return template_of(config(PRODUCTION), THREE_ZONES)
+
+
+def _environment(template: dict[str, Any], construct: str) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][logical_id(template, f"Compute{construct}")]["Properties"]
+    return properties
+
+
+def _private_subnets(template: dict[str, Any], zones: int) -> list[dict[str, str]]:
+    return [ref(logical_id(template, f"NetworkPrivateSubnet{number}Subnet")) for number in range(1, zones + 1)]
+
+
+def test_demo_spot_environment(demo: dict[str, Any]) -> None:
+    template_id = logical_id(demo, "ComputeCpuSpotLaunchTemplate")
+    assert _environment(demo, "CpuSpot") == {
+        "ComputeEnvironmentName": "demo-cpu-spot",
+        "Type": "MANAGED",
+        "State": "ENABLED",
+        "ServiceRole": get_att(logical_id(demo, "RolesBatchServiceRole"), "Arn"),
+        "ComputeResources": {
+            "Type": "SPOT",
+            "AllocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED",
+            "BidPercentage": 100,
+            "SpotIamFleetRole": get_att(logical_id(demo, "RolesSpotFleetRole"), "Arn"),
+            "InstanceTypes": ["m6i", "c6i", "r6i"],
+            "MinvCpus": 0,
+            "MaxvCpus": 16,
+            "InstanceRole": get_att(logical_id(demo, "RolesInstanceProfile"), "Arn"),
+            "Subnets": _private_subnets(demo, 1),
+            "SecurityGroupIds": [get_att(logical_id(demo, "NetworkComputeSecurityGroup"), "GroupId")],
+            "LaunchTemplate": {"LaunchTemplateId": ref(template_id), "Version": get_att(template_id, "LatestVersionNumber")},
+            "Ec2Configuration": [{"ImageType": "ECS_AL2023"}],
+            "Tags": {"batchctl:cluster": "demo"},
+        },
+        "Tags": {"batchctl:cluster": "demo"},
+    }
+
+
+def test_launch_templates_require_imdsv2_and_size_the_root_volume(production: dict[str, Any]) -> None:
+    templates = resources(production, "AWS::EC2::LaunchTemplate")
+    sizes = {}
+    for resource in templates.values():
+        properties = resource["Properties"]
+        data = properties["LaunchTemplateData"]
+        assert data["MetadataOptions"] == {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 2}
+        (device,) = data["BlockDeviceMappings"]
+        assert device["DeviceName"] == "/dev/xvda"
+        assert device["Ebs"]["Encrypted"] is True
+        assert device["Ebs"]["VolumeType"] == "gp3"
+        sizes[properties["LaunchTemplateName"]] = device["Ebs"]["VolumeSize"]
+    # One per EC2 or SPOT environment; Fargate has none.
+    assert sizes == {"prod-cpu-spot": 100, "prod-cpu-ondemand": 30, "prod-gpu-spot": 30}
+
+
+def test_on_demand_environment_has_no_spot_settings(production: dict[str, Any]) -> None:
+    resources_ = _environment(production, "CpuOndemand")["ComputeResources"]
+    assert resources_["Type"] == "EC2"
+    assert resources_["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
+    assert "BidPercentage" not in resources_
+    assert "SpotIamFleetRole" not in resources_
+    assert resources_["InstanceTypes"] == ["m6i.large"]
+
+
+def test_gpu_environment_uses_the_nvidia_image(production: dict[str, Any]) -> None:
+    assert _environment(production, "GpuSpot")["ComputeResources"]["Ec2Configuration"] == [
+        {"ImageType": "ECS_AL2023_NVIDIA"}
+    ]
+    assert _environment(production, "CpuSpot")["ComputeResources"]["Ec2Configuration"] == [{"ImageType": "ECS_AL2023"}]
+
+
+@pytest.mark.parametrize(("construct", "kind"), [("Serverless", "FARGATE"), ("ServerlessSpot", "FARGATE_SPOT")])
+def test_fargate_environments(production: dict[str, Any], construct: str, kind: str) -> None:
+    environment = _environment(production, construct)
+    assert environment["Type"] == "MANAGED"
+    assert environment["ServiceRole"] == get_att(logical_id(production, "RolesBatchServiceRole"), "Arn")
+    assert environment["ComputeResources"] == {
+        "Type": kind,
+        "MaxvCpus": 32,
+        "Subnets": _private_subnets(production, 3),
+        "SecurityGroupIds": [get_att(logical_id(production, "NetworkComputeSecurityGroup"), "GroupId")],
+    }
+
+
+def test_every_environment_is_managed_with_an_explicit_service_role(production: dict[str, Any]) -> None:
+    environments = resources(production, "AWS::Batch::ComputeEnvironment")
+    assert len(environments) == 5
+    for environment in environments.values():
+        assert environment["Properties"]["Type"] == "MANAGED"
+        assert "ServiceRole" in environment["Properties"]

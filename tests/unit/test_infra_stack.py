@@ -1,0 +1,166 @@
+"""The whole cluster stack, as `synthesize` returns it: the demo and a production configuration."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from batchctl import outputs
+from batchctl.infra.synth import nag_findings
+from tests.unit.infra_fixtures import (
+    DEMO,
+    ONE_ZONE,
+    PRODUCTION,
+    THREE_ZONES,
+    config,
+    logical_id,
+    ref,
+    resources,
+    template_of,
+    walk,
+)
+
+CASES = {"demo": (DEMO, ONE_ZONE), "production": (PRODUCTION, THREE_ZONES)}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    base, zones = CASES[request.param]
+    return request.param, template_of(config(base), zones)
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, Any]:
+    return template_of(config(DEMO), ONE_ZONE)
+
+
+def test_demo_resources(demo: dict[str, Any]) -> None:
+    assert Counter(resource["Type"] for resource in demo["Resources"].values()) == {
+        "AWS::EC2::VPC": 1,
+        "AWS::EC2::InternetGateway": 1,
+        "AWS::EC2::VPCGatewayAttachment": 1,
+        "AWS::EC2::Subnet": 2,
+        "AWS::EC2::RouteTable": 2,
+        "AWS::EC2::SubnetRouteTableAssociation": 2,
+        "AWS::EC2::Route": 2,
+        "AWS::EC2::SecurityGroup": 2,
+        "AWS::EC2::SecurityGroupIngress": 1,
+        "AWS::EC2::Instance": 1,
+        "AWS::IAM::Role": 6,
+        "AWS::IAM::InstanceProfile": 2,
+        "AWS::S3::Bucket": 3,
+        "AWS::S3::BucketPolicy": 3,
+        "AWS::ECR::Repository": 1,
+        "AWS::EC2::LaunchTemplate": 1,
+        "AWS::Batch::ComputeEnvironment": 1,
+        "AWS::Batch::JobQueue": 1,
+        "AWS::Logs::LogGroup": 1,
+        "AWS::Batch::JobDefinition": 1,
+    }
+    # Bootstrapless: no BootstrapVersion parameter, no CDK metadata resource, no assets.
+    assert list(demo["Parameters"]) == [
+        logical for logical in demo["Parameters"] if logical.startswith("SsmParameterValueawsserviceami")
+    ]
+    assert "Rules" not in demo
+
+
+def test_demo_outputs(demo: dict[str, Any]) -> None:
+    declared = demo["Outputs"]
+    assert set(declared) == {
+        "ClusterName",
+        "QueueCpu",
+        "ComputeEnvironmentCpuSpot",
+        "JobDefinitionHelloworld",
+        "LogGroupHelloworld",
+        "BucketInputs",
+        "BucketWorkspace",
+        "BucketOutputs",
+        "RepositoryUri",
+        "RepositoryName",
+        "JobRoleArn",
+    }
+    assert all(output["Description"] for output in declared.values())
+    assert declared["ClusterName"]["Value"] == "demo"
+    assert declared["QueueCpu"]["Value"] == ref(logical_id(demo, "QueuesCpu"))
+    assert declared["ComputeEnvironmentCpuSpot"]["Value"] == ref(logical_id(demo, "ComputeCpuSpot"))
+    assert declared["JobDefinitionHelloworld"]["Value"] == ref(logical_id(demo, "JobDefinitionsHelloworld"))
+    assert declared["LogGroupHelloworld"]["Value"] == ref(logical_id(demo, "JobDefinitionsHelloworldLogGroup"))
+    for role in ("Inputs", "Workspace", "Outputs"):
+        assert declared[f"Bucket{role}"]["Value"] == ref(logical_id(demo, f"Storage{role}"))
+    assert declared["RepositoryName"]["Value"] == ref(logical_id(demo, "RegistryRepository"))
+    assert declared["JobRoleArn"]["Value"] == {"Fn::GetAtt": [logical_id(demo, "RolesJobRole"), "Arn"]}
+
+
+def test_production_outputs() -> None:
+    template = template_of(config(PRODUCTION), THREE_ZONES)
+    declared = {key: output["Value"] for key, output in template["Outputs"].items()}
+    assert declared["BucketOutputs"] == "batch-scratch"
+    assert "BucketInputs" not in declared
+    assert "BucketWorkspace" not in declared
+    assert declared[outputs.READ_ONLY_BUCKETS] == "reference-data"
+    assert declared[outputs.READ_WRITE_BUCKETS] == "batch-results,batch-scratch"
+    for kind, names in (
+        (outputs.QUEUE, ["cpu", "gpu", "fargate"]),
+        (outputs.COMPUTE_ENVIRONMENT, ["cpu-spot", "cpu-ondemand", "gpu-spot", "serverless", "serverless-spot"]),
+        (outputs.JOB_DEFINITION, ["helloworld", "train-gpu", "light"]),
+        (outputs.LOG_GROUP, ["helloworld", "train-gpu", "light"]),
+    ):
+        for name in names:
+            assert outputs.output_key(kind, name) in declared
+
+
+def test_batch_resources_are_referenced_with_ref_only(case: tuple[str, dict[str, Any]]) -> None:
+    _, template = case
+    batch = {logical for logical, resource in template["Resources"].items() if resource["Type"].startswith("AWS::Batch::")}
+    assert batch
+    get_atts = [value["Fn::GetAtt"][0] for value in walk(template) if isinstance(value, dict) and "Fn::GetAtt" in value]
+    assert not batch & set(get_atts)
+
+
+def test_every_taggable_resource_carries_the_cluster_tags(case: tuple[str, dict[str, Any]]) -> None:
+    name, template = case
+    expected = {"batchctl:cluster": config(CASES[name][0]).name, **config(CASES[name][0]).tags}
+    untagged = []
+    for logical, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        tags = properties.get("Tags")
+        if resource["Type"] == "AWS::EC2::LaunchTemplate":
+            (specification,) = properties["TagSpecifications"]
+            tags = specification["Tags"]
+        if tags is None:
+            untagged.append(resource["Type"])
+            continue
+        found = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
+        assert expected.items() <= found.items(), logical
+    # Types that have no Tags property in CloudFormation.
+    assert set(untagged) <= {
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::Route",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::IAM::InstanceProfile",
+        "AWS::S3::BucketPolicy",
+        "AWS::EC2::VPCEndpoint",
+    }
+
+
+def test_template_is_plain_json(case: tuple[str, dict[str, Any]]) -> None:
+    _, template = case
+    assert json.loads(json.dumps(template)) == template
+
+
+def test_cfn_lint_finds_nothing(case: tuple[str, dict[str, Any]]) -> None:
+    from cfnlint.api import lint
+
+    _, template = case
+    matches = lint(json.dumps(template), regions=["us-east-1"])
+    assert [f"{match.rule.id} {match.message}" for match in matches] == []
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cdk_nag_finds_nothing_unacknowledged(name: str) -> None:
+    base, zones = CASES[name]
+    assert [str(finding) for finding in nag_findings(config(base), zones)] == []
