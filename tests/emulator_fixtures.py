@@ -110,21 +110,22 @@ class Emulator:
         return self.info.log_file.read_text(errors="replace")
 
 
-_session_emulator: Emulator | None = None
+# The session's emulator once started, so the per-module reset can find it without starting one.
+_started: list[Emulator] = []
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """One emulator process for the session, on a free port, with its state in a temporary BATCHCTL_HOME."""
-    global _session_emulator
     home = tmp_path_factory.mktemp("batchctl-home")
     with batchctl_home(home):
         info = process.start(port=free_port(), timeout=_START_TIMEOUT)
-    _session_emulator = Emulator(endpoint=info.endpoint, port=info.port, home=home, info=info)
+    started = Emulator(endpoint=info.endpoint, port=info.port, home=home, info=info)
+    _started.append(started)
     try:
-        yield _session_emulator
+        yield started
     finally:
-        _session_emulator = None
+        _started.remove(started)
         with batchctl_home(home):
             process.stop()
 
@@ -133,5 +134,5 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def emulator_reset_between_modules() -> Iterator[None]:
     """After each module, reset the session emulator if one was started (one HTTP call)."""
     yield
-    if _session_emulator is not None:
-        _session_emulator.reset()
+    for started in _started:
+        started.reset()

@@ -122,7 +122,8 @@ class Batchctl:
             if not found:
                 raise NotFoundError(
                     f"cluster {self.config.name} is not deployed in {self.target} (no stack {stack_name(self.config)})",
-                    hint="deploy it: batchctl deploy" + (" (with --local for the emulator)" if self.aws.target.is_local else ""),
+                    hint="deploy it: batchctl deploy"
+                    + (" (with --local for the emulator)" if self.aws.target.is_local else ""),
                 )
             self._outputs = found
         return self._outputs
@@ -138,8 +139,8 @@ class Batchctl:
     def _logs(self) -> Logs:
         return Logs(self.aws.client("logs"))
 
-    def _poll(self, default: float) -> dict[str, float]:
-        return {"poll": self.poll_seconds if self.poll_seconds is not None else default}
+    def _poll(self, default: float) -> float:
+        return self.poll_seconds if self.poll_seconds is not None else default
 
     # -- jobs --------------------------------------------------------------------------------------------------
 
@@ -163,7 +164,7 @@ class Batchctl:
         self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
     ) -> list[JobRecord]:
         """Poll until every job has finished; returns their final records."""
-        return wait_for(self._batch(), job_ids, self.target, on_update, **self._poll(5.0))
+        return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
 
     def follow(self, jobs: list[SubmittedJob]) -> Iterator[following.LogLine | following.Notice]:
         """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish."""
@@ -174,7 +175,7 @@ class Batchctl:
             else:
                 units.append((job.job_id, job.name))
         yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), units[:MAX_FOLLOWED], self.target, **self._poll(2.0)
+            self._batch(), self._logs(), self.resolver(), units[:MAX_FOLLOWED], self.target, poll=self._poll(2.0)
         )
 
     def jobs(
@@ -217,7 +218,7 @@ class Batchctl:
         """A job's log events as they come, waiting for it to start, until it has finished (with retries)."""
         job_id = job if isinstance(job, str) else job.job.id
         yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, **self._poll(2.0)
+            self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, poll=self._poll(2.0)
         )
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
@@ -252,7 +253,9 @@ class Batchctl:
         reference = image_reference(self.repository_uri(), tag or default_tag(directory))
         return build_image(docker_client(), directory, reference, on_line)
 
-    def push_image(self, tags: list[str] | None = None, on_line: Callable[[str], None] = lambda line: None) -> PushResult:
+    def push_image(
+        self, tags: list[str] | None = None, on_line: Callable[[str], None] = lambda line: None
+    ) -> PushResult:
         """Push tags of the cluster repository (default: every one on this Docker engine)."""
         from batchctl.aws.ecr import Ecr
         from batchctl.images.build import image_reference

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.emulator_fixtures import ACCOUNT_ID, BASE_IMAGE, REGION, Emulator, require_docker, require_image
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.requires_docker]
@@ -33,7 +32,8 @@ index = os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX", "single")
 url = os.environ["AWS_ENDPOINT_URL"] + "/" + os.environ["DATA_BUCKET"] + "/outputs/" + index + ".txt"
 body = ("written by " + os.environ["AWS_BATCH_JOB_ID"]).encode()
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-opener.open(urllib.request.Request(url, data=body, method="PUT"), timeout=10).read()
+headers = {"Content-Type": "application/octet-stream"}
+opener.open(urllib.request.Request(url, data=body, method="PUT", headers=headers), timeout=10).read()
 print("uploaded", url)
 """
 
@@ -57,7 +57,9 @@ def cluster(emulator: Emulator) -> Iterator[dict[str, str]]:
         StackName=STACK, ChangeSetName="create-1", ChangeSetType="CREATE", TemplateBody=json.dumps(template)
     )
     cloudformation.execute_change_set(ChangeSetName=created["Id"])
-    cloudformation.get_waiter("stack_create_complete").wait(StackName=STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     try:
         yield {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
@@ -154,5 +156,7 @@ def test_missing_image_fails_the_job_with_a_reason_and_no_pull(emulator: Emulato
     )
     job = wait_for_job(emulator, submitted["jobId"], timeout=30)
     assert job["status"] == "FAILED"
-    assert job["statusReason"].startswith(f"CannotPullContainerError: image {missing} is not in the local Docker engine")
+    assert job["statusReason"].startswith(
+        f"CannotPullContainerError: image {missing} is not in the local Docker engine"
+    )
     assert time.monotonic() - started < 15

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.emulator_fixtures import Emulator
 
 pytestmark = pytest.mark.integration
@@ -72,12 +71,9 @@ def outputs(emulator: Emulator) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
 
 
-def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator) -> None:
+def create_stack(emulator: Emulator, template: dict[str, Any]) -> dict[str, str]:
     cloudformation = emulator.client("cloudformation")
     batch = emulator.client("batch")
-    template = load_template()
-
-    # --- create ---
     created = run_change_set(emulator, template, "CREATE", "create-1", [])
     assert created["Status"] == "CREATE_COMPLETE"
     assert {change["ResourceChange"]["Action"] for change in created["Changes"]} == {"Add"}
@@ -98,31 +94,33 @@ def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator
         "RepositoryUri",
         "JobLogGroupName",
     }
-    (environment,) = batch.describe_compute_environments(computeEnvironments=[created_outputs["ComputeEnvironmentArn"]])[
-        "computeEnvironments"
-    ]
+    environment_arn = created_outputs["ComputeEnvironmentArn"]
+    (environment,) = batch.describe_compute_environments(computeEnvironments=[environment_arn])["computeEnvironments"]
     assert (environment["status"], environment["state"], environment["type"]) == ("VALID", "ENABLED", "MANAGED")
     assert environment["computeResources"]["maxvCpus"] == 16
     (queue,) = batch.describe_job_queues(jobQueues=[created_outputs["JobQueueArn"]])["jobQueues"]
     assert (queue["state"], queue["status"], queue["priority"]) == ("ENABLED", "VALID", 10)
-    assert queue["computeEnvironmentOrder"] == [{"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}]
-    (definition,) = batch.describe_job_definitions(jobDefinitions=[created_outputs["JobDefinitionArn"]])["jobDefinitions"]
+    assert queue["computeEnvironmentOrder"] == [{"order": 1, "computeEnvironment": environment_arn}]
+    definition_arn = created_outputs["JobDefinitionArn"]
+    (definition,) = batch.describe_job_definitions(jobDefinitions=[definition_arn])["jobDefinitions"]
     assert (definition["status"], definition["revision"]) == ("ACTIVE", 1)
     assert definition["parameters"] == {"Greeting": "hello"}
-    assert definition["containerProperties"]["logConfiguration"]["options"]["awslogs-group"] == (
-        created_outputs["JobLogGroupName"]
-    )
+    log_options = definition["containerProperties"]["logConfiguration"]["options"]
+    assert log_options["awslogs-group"] == created_outputs["JobLogGroupName"]
 
     emulator.client("s3").head_bucket(Bucket=created_outputs["DataBucketName"])
     repository = created_outputs["RepositoryUri"].split("/", 1)[1]
     assert emulator.client("ecr").describe_repositories(repositoryNames=[repository])["repositories"]
-    group_id = cloudformation.describe_stack_resource(StackName=STACK, LogicalResourceId="ComputeSecurityGroup")[
-        "StackResourceDetail"
-    ]["PhysicalResourceId"]
+    resource = cloudformation.describe_stack_resource(StackName=STACK, LogicalResourceId="ComputeSecurityGroup")
+    group_id = resource["StackResourceDetail"]["PhysicalResourceId"]
     (group,) = emulator.client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     assert {rule["IpProtocol"] for rule in group["IpPermissions"]} == {"-1"}
+    return created_outputs
 
-    # --- update: queue priority (a parameter), compute capacity, job definition, one new resource ---
+
+def update_stack(emulator: Emulator, template: dict[str, Any]) -> None:
+    """Queue priority (a parameter), compute capacity, the job definition, and one new resource."""
+    batch = emulator.client("batch")
     updated_template = copy.deepcopy(template)
     resources = updated_template["Resources"]
     resources["ComputeEnvironment"]["Properties"]["ComputeResources"]["MaxvCpus"] = 32
@@ -130,12 +128,12 @@ def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator
         {"Name": "STAGE", "Value": "updated"}
     )
     resources["AuditLogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}
-    updated = run_change_set(
-        emulator, updated_template, "UPDATE", "update-1", [{"ParameterKey": "QueuePriority", "ParameterValue": "20"}]
-    )
+    priority = [{"ParameterKey": "QueuePriority", "ParameterValue": "20"}]
+    updated = run_change_set(emulator, updated_template, "UPDATE", "update-1", priority)
     actions = {(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in updated["Changes"]}
     assert {("Modify", "ComputeEnvironment"), ("Modify", "JobDefinition"), ("Add", "AuditLogGroup")} <= actions
-    assert cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    stack = emulator.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
 
     updated_outputs = outputs(emulator)
     (queue,) = batch.describe_job_queues(jobQueues=[updated_outputs["JobQueueArn"]])["jobQueues"]
@@ -146,9 +144,14 @@ def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator
     revisions = batch.describe_job_definitions(jobDefinitionName=f"{STACK}-hello")["jobDefinitions"]
     assert {d["revision"]: d["status"] for d in revisions} == {1: "INACTIVE", 2: "ACTIVE"}
 
-    # --- delete ---
+
+def delete_stack(emulator: Emulator, created_outputs: dict[str, str]) -> None:
+    cloudformation = emulator.client("cloudformation")
+    batch = emulator.client("batch")
     cloudformation.delete_stack(StackName=STACK)
-    cloudformation.get_waiter("stack_delete_complete").wait(StackName=STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     assert batch.describe_compute_environments()["computeEnvironments"] == []
     assert batch.describe_job_queues()["jobQueues"] == []
     revisions = batch.describe_job_definitions(jobDefinitionName=f"{STACK}-hello")["jobDefinitions"]
@@ -156,6 +159,13 @@ def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator
     assert emulator.client("logs").describe_log_groups(logGroupNamePrefix=f"/batchctl/{STACK}")["logGroups"] == []
     buckets = [bucket["Name"] for bucket in emulator.client("s3").list_buckets()["Buckets"]]
     assert created_outputs["DataBucketName"] not in buckets
+
+
+def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator) -> None:
+    template = load_template()
+    created_outputs = create_stack(emulator, template)
+    update_stack(emulator, template)
+    delete_stack(emulator, created_outputs)
 
 
 def test_failed_create_is_rolled_back_with_the_failed_resource_named(emulator: Emulator) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.unit.infra_fixtures import (
     DEMO,
     ONE_ZONE,
@@ -57,7 +56,10 @@ def test_demo_spot_environment(demo: dict[str, Any]) -> None:
             "InstanceRole": get_att(logical_id(demo, "RolesInstanceProfile"), "Arn"),
             "Subnets": _private_subnets(demo, 1),
             "SecurityGroupIds": [get_att(logical_id(demo, "NetworkComputeSecurityGroup"), "GroupId")],
-            "LaunchTemplate": {"LaunchTemplateId": ref(template_id), "Version": get_att(template_id, "LatestVersionNumber")},
+            "LaunchTemplate": {
+                "LaunchTemplateId": ref(template_id),
+                "Version": get_att(template_id, "LatestVersionNumber"),
+            },
             "Ec2Configuration": [{"ImageType": "ECS_AL2023"}],
             "Tags": {"batchctl:cluster": "demo"},
         },
@@ -71,7 +73,11 @@ def test_launch_templates_require_imdsv2_and_size_the_root_volume(production: di
     for resource in templates.values():
         properties = resource["Properties"]
         data = properties["LaunchTemplateData"]
-        assert data["MetadataOptions"] == {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 2}
+        assert data["MetadataOptions"] == {
+            "HttpEndpoint": "enabled",
+            "HttpTokens": "required",
+            "HttpPutResponseHopLimit": 2,
+        }
         (device,) = data["BlockDeviceMappings"]
         assert device["DeviceName"] == "/dev/xvda"
         assert device["Ebs"]["Encrypted"] is True

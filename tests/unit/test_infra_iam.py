@@ -6,22 +6,25 @@ import functools
 from typing import Any
 
 import pytest
+from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, get_att, logical_id, resources, walk
 
 from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.storage import Storage
-from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, get_att, logical_id, resources, walk
-
-LOGS_ARN = {
-    "Fn::Join": [
-        "",
-        ["arn:", {"Ref": "AWS::Partition"}, ":logs:us-east-1:", {"Ref": "AWS::AccountId"}, ":log-group:/{name}/*"],
-    ]
-}
 
 
 def _logs_arn(cluster: str) -> dict[str, Any]:
-    parts = LOGS_ARN["Fn::Join"][1]
-    return {"Fn::Join": ["", [*parts[:-1], parts[-1].replace("{name}", cluster)]]}
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":logs:us-east-1:",
+                {"Ref": "AWS::AccountId"},
+                f":log-group:/{cluster}/*",
+            ],
+        ]
+    }
 
 
 def _managed(name: str) -> dict[str, Any]:
@@ -73,7 +76,12 @@ def test_job_role_with_the_clusters_own_buckets() -> None:
         return {"Fn::Join": ["", [arn, "/*"]]}
 
     assert _job_statements(template) == [
-        {"Sid": "ListClusterBuckets", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": [inputs, workspace, outputs]},
+        {
+            "Sid": "ListClusterBuckets",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": [inputs, workspace, outputs],
+        },
         {"Sid": "ReadObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects(inputs)},
         {
             "Sid": "ReadWriteObjects",
@@ -99,7 +107,12 @@ def test_job_role_with_existing_buckets_only() -> None:
             "Action": "s3:ListBucket",
             "Resource": [_existing("reference-data"), _existing("batch-results"), _existing("batch-scratch")],
         },
-        {"Sid": "ReadObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": _existing("reference-data", "/*")},
+        {
+            "Sid": "ReadObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": _existing("reference-data", "/*"),
+        },
         {
             "Sid": "ReadWriteObjects",
             "Effect": "Allow",
@@ -122,7 +135,9 @@ def test_no_inline_policy_grants_everything(base: str) -> None:
         for statement in walk(role["Properties"].get("Policies", [])):
             if isinstance(statement, dict) and "Action" in statement:
                 assert statement["Resource"] != "*"
-                assert "*" not in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+                assert "*" not in (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
 
 
 def test_service_roles_and_their_managed_policies() -> None:

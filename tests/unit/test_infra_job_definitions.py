@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from batchctl.infra.job_definitions import format_vcpus
 from tests.unit.infra_fixtures import (
     DEMO,
     ONE_ZONE,
@@ -19,6 +17,8 @@ from tests.unit.infra_fixtures import (
     resources,
     template_of,
 )
+
+from batchctl.infra.job_definitions import format_vcpus
 
 
 @pytest.fixture(scope="module")

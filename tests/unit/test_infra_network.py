@@ -6,10 +6,6 @@ import functools
 from typing import Any
 
 import pytest
-
-from batchctl.infra.cidr import plan_subnets
-from batchctl.infra.endpoints import INTERFACE_SERVICES
-from batchctl.infra.network import Network
 from tests.unit.infra_fixtures import (
     DEMO,
     ONE_ZONE,
@@ -21,6 +17,10 @@ from tests.unit.infra_fixtures import (
     ref,
     resources,
 )
+
+from batchctl.infra.cidr import plan_subnets
+from batchctl.infra.endpoints import INTERFACE_SERVICES
+from batchctl.infra.network import Network
 
 EGRESS = [("nat-instance", "per-zone"), ("nat-gateway", "per-zone"), ("nat-gateway", "single"), ("none", "per-zone")]
 MATRIX = [
@@ -228,7 +228,9 @@ def test_endpoints(case: Any) -> None:
         return
     private_subnets = [ref(_subnet(template, "Private", number)) for number in range(1, len(zones) + 1)]
     private_tables = [ref(_route_table(template, "Private", number)) for number in range(1, len(zones) + 1)]
-    gateways = [endpoint["Properties"] for endpoint in found.values() if endpoint["Properties"]["VpcEndpointType"] == "Gateway"]
+    gateways = [
+        endpoint["Properties"] for endpoint in found.values() if endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    ]
     interfaces = {
         logical: endpoint["Properties"]
         for logical, endpoint in found.items()

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from tests.unit.infra_fixtures import DEMO, ONE_ZONE, PRODUCTION, THREE_ZONES, config, logical_id, ref, resources, template_of
+from tests.unit.infra_fixtures import (
+    DEMO,
+    ONE_ZONE,
+    PRODUCTION,
+    THREE_ZONES,
+    config,
+    logical_id,
+    ref,
+    resources,
+    template_of,
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
-from batchctl import outputs
-from batchctl.infra.synth import nag_findings
 from tests.unit.infra_fixtures import (
     DEMO,
     ONE_ZONE,
@@ -18,18 +15,40 @@ from tests.unit.infra_fixtures import (
     config,
     logical_id,
     ref,
-    resources,
     template_of,
     walk,
 )
 
-CASES = {"demo": (DEMO, ONE_ZONE), "production": (PRODUCTION, THREE_ZONES)}
+from batchctl import outputs
+from batchctl.config.models import ClusterConfig
+from batchctl.infra.synth import nag_findings
+
+# The demo, the production profile, and the network and storage choices in between.
+CASES: dict[str, tuple[ClusterConfig, list[str]]] = {
+    "demo": (config(DEMO), ONE_ZONE),
+    "production": (config(PRODUCTION), THREE_ZONES),
+    "nat-gateway-single-endpoints": (
+        config(
+            DEMO,
+            network={"availability_zones": 3, "egress": "nat-gateway", "nat_gateways": "single", "endpoints": True},
+        ),
+        THREE_ZONES,
+    ),
+    "nat-gateway-existing-buckets": (
+        config(DEMO, network={"egress": "nat-gateway"}, storage={"create_buckets": False, "read_write": ["results"]}),
+        ONE_ZONE,
+    ),
+    "nat-instances-endpoints-tags": (
+        config(DEMO, network={"availability_zones": 3, "endpoints": True}, tags={"owner": "research"}),
+        THREE_ZONES,
+    ),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
-    base, zones = CASES[request.param]
-    return request.param, template_of(config(base), zones)
+    cluster, zones = CASES[request.param]
+    return request.param, template_of(cluster, zones)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +133,9 @@ def test_production_outputs() -> None:
 
 def test_batch_resources_are_referenced_with_ref_only(case: tuple[str, dict[str, Any]]) -> None:
     _, template = case
-    batch = {logical for logical, resource in template["Resources"].items() if resource["Type"].startswith("AWS::Batch::")}
+    batch = {
+        logical for logical, resource in template["Resources"].items() if resource["Type"].startswith("AWS::Batch::")
+    }
     assert batch
     get_atts = [value["Fn::GetAtt"][0] for value in walk(template) if isinstance(value, dict) and "Fn::GetAtt" in value]
     assert not batch & set(get_atts)
@@ -122,7 +143,8 @@ def test_batch_resources_are_referenced_with_ref_only(case: tuple[str, dict[str,
 
 def test_every_taggable_resource_carries_the_cluster_tags(case: tuple[str, dict[str, Any]]) -> None:
     name, template = case
-    expected = {"batchctl:cluster": config(CASES[name][0]).name, **config(CASES[name][0]).tags}
+    cluster = CASES[name][0]
+    expected = {"batchctl:cluster": cluster.name, **cluster.tags}
     untagged = []
     for logical, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
@@ -162,5 +184,5 @@ def test_cfn_lint_finds_nothing(case: tuple[str, dict[str, Any]]) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_cdk_nag_finds_nothing_unacknowledged(name: str) -> None:
-    base, zones = CASES[name]
-    assert [str(finding) for finding in nag_findings(config(base), zones)] == []
+    cluster, zones = CASES[name]
+    assert [str(finding) for finding in nag_findings(cluster, zones)] == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from batchctl.infra.storage import Storage
 from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, resources
+
+from batchctl.infra.storage import Storage
 
 
 @functools.cache
@@ -47,14 +48,21 @@ def test_buckets_are_private_encrypted_and_kept() -> None:
         }
         assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
         assert properties["LifecycleConfiguration"]["Rules"] == [
-            {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}, "Id": "AbortIncompleteMultipartUploads", "Status": "Enabled"}
+            {
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                "Id": "AbortIncompleteMultipartUploads",
+                "Status": "Enabled",
+            }
         ]
         assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
 
 
 def test_only_the_outputs_bucket_is_versioned() -> None:
     template = own_buckets()
-    versioning = {role: "VersioningConfiguration" in _bucket(template, role)["Properties"] for role in ("inputs", "workspace", "outputs")}
+    versioning = {
+        role: "VersioningConfiguration" in _bucket(template, role)["Properties"]
+        for role in ("inputs", "workspace", "outputs")
+    }
     assert versioning == {"inputs": False, "workspace": False, "outputs": True}
     assert _bucket(template, "outputs")["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
 
@@ -93,7 +101,9 @@ def test_existing_buckets_create_nothing_and_name_the_outputs_bucket() -> None:
 def test_outputs_bucket_defaults_to_the_first_read_write_bucket() -> None:
     storage_section = {"create_buckets": False, "read_write": ["first-results", "second-results"]}
     holder: dict[str, Storage] = {}
-    construct_template(lambda stack: holder.setdefault("s", Storage(stack, "S", config=config(DEMO, storage=storage_section))))
+    construct_template(
+        lambda stack: holder.setdefault("s", Storage(stack, "S", config=config(DEMO, storage=storage_section)))
+    )
     assert holder["s"].outputs_bucket is not None
     assert holder["s"].outputs_bucket.name == "first-results"
 
@@ -101,6 +111,8 @@ def test_outputs_bucket_defaults_to_the_first_read_write_bucket() -> None:
 def test_a_bucket_listed_both_ways_is_read_write_only() -> None:
     storage_section = {"create_buckets": False, "read_only": ["shared", "refs"], "read_write": ["shared"]}
     holder: dict[str, Storage] = {}
-    construct_template(lambda stack: holder.setdefault("s", Storage(stack, "S", config=config(DEMO, storage=storage_section))))
+    construct_template(
+        lambda stack: holder.setdefault("s", Storage(stack, "S", config=config(DEMO, storage=storage_section)))
+    )
     assert [bucket.name for bucket in holder["s"].read_buckets] == ["refs"]
     assert [bucket.name for bucket in holder["s"].read_write_buckets] == ["shared"]

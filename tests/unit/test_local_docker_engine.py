@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.emulator_fixtures import require_docker
 
 from batchctl.local import docker_engine
-from tests.emulator_fixtures import require_docker
 
 
 def test_reports_a_missing_socket(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:

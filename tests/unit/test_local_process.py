@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.emulator_fixtures import free_port
 
 from batchctl.local import process
-from tests.emulator_fixtures import free_port
 
 
 @pytest.fixture

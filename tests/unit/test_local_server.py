@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.emulator_fixtures import free_port
 
 from batchctl.local import server
-from tests.emulator_fixtures import free_port
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

@@ -78,7 +78,9 @@ def _command(app: AppContext) -> str:
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
 @output_option
 @pass_app
-def submit(app: AppContext, job_file: Path, variables: tuple[str, ...], dry_run: bool, wait: bool, follow: bool) -> None:
+def submit(
+    app: AppContext, job_file: Path, variables: tuple[str, ...], dry_run: bool, wait: bool, follow: bool
+) -> None:
     """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template."""
     api = _api(app)
     result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run)
@@ -176,8 +178,15 @@ def show(app: AppContext, job_id: str) -> None:
             "Attempts",
             ["#", "exit", "reason", "status reason", "started", "stopped", "log stream"],
             [
-                (a.number, "" if a.exit_code is None else a.exit_code, a.reason, a.status_reason,
-                 _time(a.started), _time(a.stopped), a.log_stream)
+                (
+                    a.number,
+                    "" if a.exit_code is None else a.exit_code,
+                    a.reason,
+                    a.status_reason,
+                    _time(a.started),
+                    _time(a.stopped),
+                    a.log_stream,
+                )
                 for a in job.attempts
             ],
         )
@@ -205,7 +214,9 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
     if source.stream is None:
         render.note(source.waiting_message)
         if not source.job.terminal:
-            render.hint(f"wait for them: {_command(app)} logs {job_id}{'' if index is None else f' --index {index}'} -f")
+            render.hint(
+                f"wait for them: {_command(app)} logs {job_id}{'' if index is None else f' --index {index}'} -f"
+            )
         return
     for event in api.read_logs(source):
         click.echo(event.message)
@@ -223,7 +234,9 @@ def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> Non
         render.as_json(outcomes)
         return
     render.table(
-        None, ["id", "name", "was", "action", "detail"], [(o.job_id, o.name, o.status, o.action, o.detail) for o in outcomes]
+        None,
+        ["id", "name", "was", "action", "detail"],
+        [(o.job_id, o.name, o.status, o.action, o.detail) for o in outcomes],
     )
 
 
@@ -269,7 +282,9 @@ def outputs(app: AppContext, job_id: str, index: int | None, download: Path | No
     if not listing.files:
         render.note(f"nothing under {listing.url} (yet)")
         return
-    render.table(listing.url, ["file", "bytes", "modified"], [(f.relative, f.size, _time(f.modified)) for f in listing.files])
+    render.table(
+        listing.url, ["file", "bytes", "modified"], [(f.relative, f.size, _time(f.modified)) for f in listing.files]
+    )
     if listing.downloaded_to:
         render.ok(f"downloaded {len(listing.files)} file(s) to {listing.downloaded_to}")
 
@@ -311,7 +326,9 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
 
         records = api.wait(job_ids, update)
     for record in records:
-        line = f"{record.name} {record.id} {record.status}" + (f": {record.status_reason}" if record.status_reason else "")
+        line = f"{record.name} {record.id} {record.status}" + (
+            f": {record.status_reason}" if record.status_reason else ""
+        )
         (render.ok if record.status == "SUCCEEDED" else render.fail)(line)
     return records
 

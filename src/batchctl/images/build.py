@@ -29,7 +29,9 @@ def default_tag(directory: Path) -> str:
 
 def image_reference(repository_uri: str, tag: str) -> str:
     if not re.fullmatch(ECR_TAG_PATTERN, tag):
-        raise ImageError(f"{tag!r} is not a valid image tag", hint="use letters, digits, '.', '_' and '-' (at most 128)")
+        raise ImageError(
+            f"{tag!r} is not a valid image tag", hint="use letters, digits, '.', '_' and '-' (at most 128)"
+        )
     return f"{repository_uri}:{tag}"
 
 

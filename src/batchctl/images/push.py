@@ -15,7 +15,9 @@ from batchctl.images.engine import ImageError, stream_messages
 def local_references(client: Any, repository_uri: str) -> list[str]:
     """Every `<repository URI>:<tag>` image on this Docker engine."""
     prefix = repository_uri + ":"
-    return sorted(tag for image in client.images.list(name=repository_uri) for tag in image.tags if tag.startswith(prefix))
+    return sorted(
+        tag for image in client.images.list(name=repository_uri) for tag in image.tags if tag.startswith(prefix)
+    )
 
 
 def push_images(
@@ -30,6 +32,6 @@ def push_images(
         chunks = client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
         for chunk in stream_messages(chunks, f"pushing {reference}"):
             status = str(chunk.get("status", ""))
-            if status and "id" not in chunk or status in ("Pushed", "Layer already exists"):
+            if (status and "id" not in chunk) or status in ("Pushed", "Layer already exists"):
                 on_line(f"{chunk.get('id', '')} {status}".strip())
     return references

@@ -29,8 +29,10 @@ class ComputeEnvironments(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        self._network = network
         self._roles = roles
+        # Instances and Fargate tasks live in the private subnets, behind the compute security group.
+        self._subnet_ids = [subnet.subnet_id for subnet in network.private_subnets]
+        self._security_group_ids = [network.compute_security_group.security_group_id]
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
         self.by_name: dict[str, batch.CfnComputeEnvironment] = {}
         for ce in config.compute_environments:
@@ -46,15 +48,12 @@ class ComputeEnvironments(Construct):
                 compute_resources=resources,
             )
 
-    def _network_placement(self) -> dict[str, list[str]]:
-        return {
-            "subnets": [subnet.subnet_id for subnet in self._network.private_subnets],
-            "security_group_ids": [self._network.compute_security_group.security_group_id],
-        }
-
     def _fargate_resources(self, ce: ComputeEnvironment) -> batch.CfnComputeEnvironment.ComputeResourcesProperty:
         return batch.CfnComputeEnvironment.ComputeResourcesProperty(
-            type=str(ce.type), maxv_cpus=ce.max_vcpus, **self._network_placement()
+            type=str(ce.type),
+            maxv_cpus=ce.max_vcpus,
+            subnets=self._subnet_ids,
+            security_group_ids=self._security_group_ids,
         )
 
     def _instance_resources(self, ce: ComputeEnvironment) -> batch.CfnComputeEnvironment.ComputeResourcesProperty:
@@ -87,7 +86,8 @@ class ComputeEnvironments(Construct):
             ],
             # Instances carry the cluster's tags (cost allocation); the environment's own tags do not reach them.
             tags=cluster_tags(self._config),
-            **self._network_placement(),
+            subnets=self._subnet_ids,
+            security_group_ids=self._security_group_ids,
         )
 
     def _launch_template(self, ce: ComputeEnvironment) -> ec2.CfnLaunchTemplate:

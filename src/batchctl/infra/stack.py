@@ -98,9 +98,7 @@ class ClusterStack(Stack):
                 ",".join(storage.existing_read_write),
                 "Existing buckets jobs may read and write (comma-separated)",
             )
-        self._output(
-            outputs.REPOSITORY_URI, registry.repository.repository_uri, "URI of the cluster's ECR repository"
-        )
+        self._output(outputs.REPOSITORY_URI, registry.repository.repository_uri, "URI of the cluster's ECR repository")
         self._output(
             outputs.REPOSITORY_NAME, registry.repository.repository_name, "Name of the cluster's ECR repository"
         )

@@ -53,8 +53,9 @@ def check_dependencies(jobs: list[Job], locate: Locate) -> None:
                 )
             if target is job:
                 raise ConfigError(f"{where}: job {job.name!r} depends on itself")
-            if dependency.type == DependencyType.N_TO_N and (job.array_size is None or
-                                                               job.array_size != target.array_size):
+            if dependency.type == DependencyType.N_TO_N and (
+                job.array_size is None or job.array_size != target.array_size
+            ):
                 raise ConfigError(
                     f"{where}: N_TO_N needs two arrays of the same size "
                     f"({job.name}: {_size(job)}, {target.name}: {_size(target)})",

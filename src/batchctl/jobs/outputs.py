@@ -42,7 +42,9 @@ def list_outputs(
     if index is not None and not job.is_array_parent:
         raise BatchctlError(f"job {job_id} is not an array job", hint="drop --index")
     if index is not None and not 0 <= index < (job.array_size or 0):
-        raise BatchctlError(f"--index {index} is out of range: job {job_id} has children 0..{(job.array_size or 0) - 1}")
+        raise BatchctlError(
+            f"--index {index} is out of range: job {job_id} has children 0..{(job.array_size or 0) - 1}"
+        )
     url = output_url(job, resolver, index)
     if url is None:
         raise BatchctlError(
@@ -50,7 +52,8 @@ def list_outputs(
         )
     bucket, prefix = _split(url)
     files = [
-        OutputFile(key, key[len(prefix) :], size, modified) for key, size, modified in _objects(s3_client, bucket, prefix)
+        OutputFile(key, key[len(prefix) :], size, modified)
+        for key, size, modified in _objects(s3_client, bucket, prefix)
     ]
     return OutputListing(job.id, url, files)
 

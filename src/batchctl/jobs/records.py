@@ -102,7 +102,9 @@ class JobRecord:
             stopped=_time(detail.get("stoppedAt")),
             array_size=int(array["size"]) if is_parent else None,
             array_index=array.get("index"),
-            children={key: int(value) for key, value in (array.get("statusSummary") or {}).items()} if is_parent else {},
+            children={key: int(value) for key, value in (array.get("statusSummary") or {}).items()}
+            if is_parent
+            else {},
             exit_code=container.get("exitCode"),
             log_stream=container.get("logStreamName") or None,
             log_group=log_options.get("awslogs-group"),

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from batchctl.aws.batch import Batch
 from batchctl.jobs.records import JobRecord, job_not_found
-from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.requests import JOB_NAME_ENV, JOB_TAG
+from batchctl.jobs.resolve import Resolver
 
 OUTPUTS_BUCKET_ENV = "BATCHCTL_OUTPUTS_BUCKET"
 OUTPUT_PREFIX_ENV = "BATCHCTL_OUTPUT_PREFIX"

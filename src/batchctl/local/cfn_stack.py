@@ -8,6 +8,7 @@ updates resources before it deletes the ones the new template dropped.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from collections.abc import Callable
@@ -29,10 +30,8 @@ _FAILED_RESOURCE_ATTRIBUTE = "batchctl_failed_resource"
 def remember_failed_resource(err: BaseException, logical_id: str, resource_type: str) -> None:
     """Attach the innermost resource being processed to an exception (resources resolve their references lazily)."""
     if not hasattr(err, _FAILED_RESOURCE_ATTRIBUTE):
-        try:
+        with contextlib.suppress(AttributeError):  # exception types with __slots__
             setattr(err, _FAILED_RESOURCE_ATTRIBUTE, (logical_id, resource_type))
-        except AttributeError:  # exception types with __slots__
-            pass
 
 
 def failed_resource(err: BaseException) -> tuple[str, str] | None:

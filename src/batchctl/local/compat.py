@@ -104,7 +104,10 @@ def patch_compute_environment_type_is_case_sensitive() -> None:
     ) -> ComputeEnvironment:
         properties = cloudformation_json.get("Properties", {})
         if isinstance(properties.get("Type"), str):
-            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Type": properties["Type"].upper()}}
+            cloudformation_json = {
+                **cloudformation_json,
+                "Properties": {**properties, "Type": properties["Type"].upper()},
+            }
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
     replace_attribute(ComputeEnvironment, "create_from_cloudformation_json", classmethod(create))
@@ -184,7 +187,9 @@ def patch_job_queue_is_create_only() -> None:
         region_name: str,
     ) -> JobQueue:
         properties = cloudformation_json.get("Properties", {})
-        return cfn_batch.update_job_queue(cls, original_resource, properties, cloudformation_json, account_id, region_name)
+        return cfn_batch.update_job_queue(
+            cls, original_resource, properties, cloudformation_json, account_id, region_name
+        )
 
     def delete(
         cls: type[JobQueue],
@@ -344,8 +349,9 @@ def patch_job_container_lacks_aws_environment() -> None:
     variables only ``AWS_BATCH_JOB_ID`` (array children get no ``AWS_BATCH_JOB_ARRAY_INDEX``).
 
     Containers get ``AWS_ENDPOINT_URL`` (the emulator on 127.0.0.1, host networking), dummy credentials and the
-    region unless the job sets them (``MOTO_HOST`` is the loopback address too), and always the reserved ``AWS_BATCH_*`` variables: JOB_ID, JOB_ATTEMPT,
-    JQ_NAME, CE_NAME and, for array children, JOB_ARRAY_INDEX and JOB_ARRAY_SIZE.
+    region unless the job sets them, and always the reserved ``AWS_BATCH_*`` variables: JOB_ID, JOB_ATTEMPT,
+    JQ_NAME, CE_NAME and, for array children, JOB_ARRAY_INDEX and JOB_ARRAY_SIZE. moto's ``MOTO_HOST`` becomes the
+    loopback address too.
     """
     add_to_list(job_container.LAUNCH_HOOKS, job_container.set_container_environment)
     # moto also tells containers MOTO_HOST: inside a container it asks the Docker socket for its own (bridge)
@@ -439,15 +445,16 @@ def patch_array_job_parent_never_fails() -> None:
     """moto 5.2.5: an array job's parent becomes SUCCEEDED when all children succeed but stays SUBMITTED forever if
     any child fails, so anything waiting for the parent never finishes.
     """
-    base = ManagedState.status
+    base: property = vars(ManagedState)["status"]
 
     def get_status(job: Job) -> str | None:
         children = getattr(job, "_child_jobs", None)
         if children:
             return _array_parent_status(job, children)
-        return base.fget(job)  # type: ignore[misc]
+        return base.fget(job) if base.fget else None
 
     def set_status(job: Job, value: str) -> None:
-        base.fset(job, value)  # type: ignore[misc]
+        if base.fset:
+            base.fset(job, value)
 
     replace_attribute(Job, "status", property(get_status, set_status))

@@ -26,7 +26,7 @@ DUMMY_CREDENTIAL = "test"
 
 
 class JobDockerClient:
-    """A Docker client for one job: ``containers.run`` goes through :data:`LAUNCH_HOOKS`, the rest is the real client."""
+    """A Docker client for one job: ``containers.run`` passes through :data:`LAUNCH_HOOKS`; the rest is the real one."""
 
     def __init__(self, client: Any, job: Job) -> None:
         self._client = client

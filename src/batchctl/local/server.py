@@ -117,9 +117,7 @@ def serve(port: int) -> int:
 
     compat.apply_all()
     app = with_identity(DomainDispatcherApplication(create_backend_app), port)
-    server = make_server(
-        LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno()
-    )
+    server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
     listener.close()  # the server works on its own duplicate of the socket
 
     def request_shutdown(signum: int, frame: FrameType | None) -> None:

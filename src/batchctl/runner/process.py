@@ -110,19 +110,19 @@ def run_command(
     sampler = PeakMemorySampler(process.pid, process.pid, sample_interval).start()
     try:
         status, rusage = _wait(process.pid, stop)
+        elapsed, ended_at = time.monotonic() - started, datetime.now(UTC)
         _stop_leftovers(process.pid)
     finally:
         sampler.stop()
         stop.detach()
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
-    elapsed = time.monotonic() - started
     signal_name = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else None
     exit_code = SIGNAL_EXIT_BASE + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     return CommandOutcome(
         exit_code=exit_code,
         signal_name=signal_name,
         started_at=started_at,
-        ended_at=datetime.now(UTC),
+        ended_at=ended_at,
         elapsed_seconds=elapsed,
         cpu_user_seconds=rusage.ru_utime,
         cpu_system_seconds=rusage.ru_stime,
