@@ -10,6 +10,7 @@ BATCHCTL := $(BIN)/batchctl
 # Everything batchctl keeps on this machine (emulator state and logs, dockerd log).
 export BATCHCTL_HOME ?= $(HOME)/.batchctl
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 14,16,18,20
 PYTEST_ARGS ?=
 
 .PHONY: help setup python docker images lint test test-fast demo demo-clean clean

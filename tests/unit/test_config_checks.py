@@ -116,3 +116,12 @@ def test_existing_buckets_need_a_read_write_bucket() -> None:
 def test_spot_strategy_on_on_demand(strategy: str) -> None:
     errors = _findings(compute_environments=[{"name": "cpu-spot", "type": "EC2", "allocation_strategy": strategy}])
     assert any("applies to SPOT compute environments only" in line for line in errors)
+
+
+def test_vpc_cidr_too_small_says_the_smallest_that_fits() -> None:
+    errors = _findings(network={"availability_zones": 4, "vpc_cidr": "10.0.0.0/24"})
+    assert errors == [
+        "ERROR: network.vpc_cidr: 10.0.0.0/24 is too small for 4 zones (a public and a private subnet each)"
+        " — use a /22 or larger"
+    ]
+    assert _findings(network={"availability_zones": 4, "vpc_cidr": "10.0.0.0/22"}) == []

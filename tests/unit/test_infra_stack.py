@@ -186,3 +186,15 @@ def test_cfn_lint_finds_nothing(case: tuple[str, dict[str, Any]]) -> None:
 def test_cdk_nag_finds_nothing_unacknowledged(name: str) -> None:
     cluster, zones = CASES[name]
     assert [str(finding) for finding in nag_findings(cluster, zones)] == []
+
+
+def test_zones_are_the_callers_not_cdk_placeholders(case: tuple[str, dict[str, Any]]) -> None:
+    name, template = case
+    zones = {
+        resource["Properties"]["AvailabilityZone"]
+        for resource in template["Resources"].values()
+        if "AvailabilityZone" in resource.get("Properties", {})
+    }
+    assert zones == set(CASES[name][1])
+    assert "dummy" not in json.dumps(template)
+    assert "Fn::GetAZs" not in json.dumps(template)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from ipaddress import IPv4Network
 
 from batchctl.config import instance_types
 from batchctl.config.findings import Finding, Level
 from batchctl.config.models import ClusterConfig, ComputeEnvironment, ComputeType, Egress, JobDefinition
 from batchctl.config.suggest import did_you_mean
+from batchctl.infra.cidr import smallest_vpc_prefix_length
 from batchctl.outputs import pascal
 
 Check = Callable[[ClusterConfig], Iterator[Finding]]
@@ -199,6 +201,14 @@ def _network(config: ClusterConfig) -> Iterator[Finding]:
             )
     zones = network.availability_zones
     count = zones if isinstance(zones, int) else len(zones)
+    smallest = smallest_vpc_prefix_length(count)
+    if IPv4Network(network.vpc_cidr).prefixlen > smallest:
+        yield Finding(
+            Level.ERROR,
+            "network.vpc_cidr",
+            f"{network.vpc_cidr} is too small for {count} zones (a public and a private subnet each)",
+            f"use a /{smallest} or larger",
+        )
     if count == 1:
         yield Finding(Level.INFO, "network.availability_zones", "one zone: a zone outage stops the cluster")
     if network.egress == Egress.NAT_INSTANCE:

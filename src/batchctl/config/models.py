@@ -183,7 +183,7 @@ class Queue(Strict):
     runnable_timeout_minutes: int | None = Field(
         default=None,
         ge=10,
-        le=86400,
+        le=1440,  # AWS caps a job state time limit action at 86400 seconds
         description="Cancel jobs stuck RUNNABLE (blocked by capacity or misconfiguration) after this many minutes.",
     )
 

@@ -29,7 +29,12 @@ JOB_ROLE_POLICY_NAME = "JobAccess"
 def job_role_statements(
     read_buckets: Sequence[BucketAccess], read_write_buckets: Sequence[BucketAccess], log_groups_arn: str
 ) -> list[iam.PolicyStatement]:
-    """Least privilege for a job: list its buckets, read or read-write their objects, write its logs."""
+    """Least privilege for a job: list its buckets, read or read-write their objects, write its logs.
+
+    No statement here has a bare `*` resource. The only actions AWS authorizes on `*` alone (such as
+    ecr:GetAuthorizationToken for image pulls) live in the AWS managed policies of the instance and
+    execution roles, not in the job's own permissions.
+    """
     all_buckets = [*read_buckets, *read_write_buckets]
     statements = []
     if all_buckets:

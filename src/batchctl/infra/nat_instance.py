@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from batchctl.infra.acknowledgements import acknowledge, acknowledge_managed_policy
+from batchctl.infra.acknowledgements import accept_explicit_zone, acknowledge, acknowledge_managed_policy
 
 # Amazon Linux 2023's root device; 8 GiB is the size of its AMI snapshot.
 ROOT_DEVICE = "/dev/xvda"
@@ -76,6 +76,7 @@ class NatInstance(Construct):
                 )
             ],
         )
+        accept_explicit_zone(self.instance.instance)
         acknowledge_managed_policy(
             self.instance.role,
             "AmazonSSMManagedInstanceCore",

@@ -99,6 +99,7 @@ class Network(Construct):
                 _accept_explicit_zone(public)
                 self.public_subnets.append(public)
 
+        self.nat_security_group: ec2.SecurityGroup | None = None
         self.nat_instances: list[NatInstance] = []
         self.nat_gateways: list[ec2.CfnNatGateway] = []
         if network.egress == Egress.NAT_INSTANCE:
@@ -151,7 +152,6 @@ class Network(Construct):
                 vpc_cidr=config.network.vpc_cidr,
                 name=config.resource_name(f"nat-{public.availability_zone}"),
             )
-            accept_explicit_zone(nat.instance.instance)
             private.add_route(
                 "DefaultRoute",
                 router_id=nat.instance.instance_id,

@@ -26,9 +26,7 @@ class Registry(Construct):
                     max_image_age=Duration.days(UNTAGGED_IMAGE_DAYS),
                 )
             ],
-            # Images are rebuilt from their Dockerfiles, so the repository goes with the cluster.
-            # CloudFormation cannot delete a repository that still holds images: `batchctl destroy`
-            # decides about them (count, then force-delete) before the stack is deleted.
-            removal_policy=RemovalPolicy.DESTROY,
-            empty_on_delete=False,
+            # Retained like the buckets, so deleting the stack never fails on (or silently loses) images:
+            # `batchctl destroy` then deletes the repository when it is empty or --delete-data is given.
+            removal_policy=RemovalPolicy.RETAIN,
         )

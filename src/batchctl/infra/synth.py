@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from aws_cdk import App
+from aws_cdk.cx_api import CloudAssembly
 
 from batchctl.config.models import ClusterConfig
 from batchctl.infra.nag import NagFinding, check_stack
@@ -17,7 +18,9 @@ __all__ = ["NagFinding", "nag_findings", "synthesize"]
 
 
 @contextmanager
-def _synthesized_stack(config: ClusterConfig, availability_zones: Sequence[str]) -> Iterator[tuple[App, ClusterStack]]:
+def _synthesized_stack(
+    config: ClusterConfig, availability_zones: Sequence[str]
+) -> Iterator[tuple[ClusterStack, CloudAssembly]]:
     with tempfile.TemporaryDirectory(prefix="batchctl-synth-") as outdir:
         app = App(
             outdir=outdir,
@@ -28,18 +31,18 @@ def _synthesized_stack(config: ClusterConfig, availability_zones: Sequence[str])
             builtin_cloud_formation_validation=False,
         )
         stack = ClusterStack(app, stack_id(config), config=config, availability_zones=availability_zones)
-        app.synth()
-        yield app, stack
+        yield stack, app.synth()
 
 
 def synthesize(config: ClusterConfig, availability_zones: list[str]) -> dict[str, Any]:
     """The cluster's CloudFormation template."""
-    with _synthesized_stack(config, availability_zones) as (app, stack):
-        template: dict[str, Any] = app.synth().get_stack_artifact(stack.artifact_id).template
+    with _synthesized_stack(config, availability_zones) as (stack, assembly):
+        template: dict[str, Any] = assembly.get_stack_artifact(stack.artifact_id).template
         return template
 
 
 def nag_findings(config: ClusterConfig, availability_zones: list[str]) -> list[NagFinding]:
     """Unacknowledged cdk-nag AwsSolutions errors and warnings of the cluster stack."""
-    with _synthesized_stack(config, availability_zones) as (_app, stack):
+    # The rules read the construct tree after synthesis, when aspects (tags) have run.
+    with _synthesized_stack(config, availability_zones) as (stack, _assembly):
         return check_stack(stack)
