@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.helpers import DEMO_CONFIG
 
 from batchctl.config import ClusterConfig
 from batchctl.config.costs import HOURS_PER_MONTH, network_fixed_costs, total
-from tests.helpers import DEMO_CONFIG
 
 
 def _cost(network: dict[str, Any]) -> float:
