@@ -44,7 +44,6 @@ def test_demo_spot_environment(demo: dict[str, Any]) -> None:
         "ComputeEnvironmentName": "demo-cpu-spot",
         "Type": "MANAGED",
         "State": "ENABLED",
-        "ServiceRole": get_att(logical_id(demo, "RolesBatchServiceRole"), "Arn"),
         "ComputeResources": {
             "Type": "SPOT",
             "AllocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED",
@@ -107,7 +106,7 @@ def test_gpu_environment_uses_the_nvidia_image(production: dict[str, Any]) -> No
 def test_fargate_environments(production: dict[str, Any], construct: str, kind: str) -> None:
     environment = _environment(production, construct)
     assert environment["Type"] == "MANAGED"
-    assert environment["ServiceRole"] == get_att(logical_id(production, "RolesBatchServiceRole"), "Arn")
+    assert "ServiceRole" not in environment
     assert environment["ComputeResources"] == {
         "Type": kind,
         "MaxvCpus": 32,
@@ -116,9 +115,10 @@ def test_fargate_environments(production: dict[str, Any], construct: str, kind: 
     }
 
 
-def test_every_environment_is_managed_with_an_explicit_service_role(production: dict[str, Any]) -> None:
+def test_every_environment_is_managed_by_the_service_linked_role(production: dict[str, Any]) -> None:
+    """No ServiceRole: Batch's service-linked role is the one that allows in-place infrastructure updates."""
     environments = resources(production, "AWS::Batch::ComputeEnvironment")
     assert len(environments) == 5
     for environment in environments.values():
         assert environment["Properties"]["Type"] == "MANAGED"
-        assert "ServiceRole" in environment["Properties"]
+        assert "ServiceRole" not in environment["Properties"]

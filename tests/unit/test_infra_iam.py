@@ -143,7 +143,6 @@ def test_no_inline_policy_grants_everything(base: str) -> None:
 def test_service_roles_and_their_managed_policies() -> None:
     template = roles_template("demo")
     expected = {
-        "BatchServiceRole": ("batch.amazonaws.com", ["service-role/AWSBatchServiceRole"]),
         "SpotFleetRole": ("spotfleet.amazonaws.com", ["service-role/AmazonEC2SpotFleetTaggingRole"]),
         "InstanceRole": (
             "ec2.amazonaws.com",
@@ -166,11 +165,11 @@ def test_service_roles_and_their_managed_policies() -> None:
 def test_fargate_only_cluster_has_no_instance_or_spot_fleet_role() -> None:
     template = roles_template("demo", ("FARGATE", "FARGATE_SPOT"))
     names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
-    assert names == {"RolesBatchServiceRole", "RolesExecutionRole", "RolesJobRole"}
+    assert names == {"RolesExecutionRole", "RolesJobRole"}
     assert resources(template, "AWS::IAM::InstanceProfile") == {}
 
 
 def test_on_demand_cluster_has_no_spot_fleet_role() -> None:
     template = roles_template("demo", ("EC2",))
     names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
-    assert names == {"RolesBatchServiceRole", "RolesInstanceRole", "RolesExecutionRole", "RolesJobRole"}
+    assert names == {"RolesInstanceRole", "RolesExecutionRole", "RolesJobRole"}

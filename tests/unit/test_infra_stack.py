@@ -68,7 +68,7 @@ def test_demo_resources(demo: dict[str, Any]) -> None:
         "AWS::EC2::SecurityGroup": 2,
         "AWS::EC2::SecurityGroupIngress": 1,
         "AWS::EC2::Instance": 1,
-        "AWS::IAM::Role": 6,
+        "AWS::IAM::Role": 5,  # spot fleet, instance, execution, job, NAT instance
         "AWS::IAM::InstanceProfile": 2,
         "AWS::S3::Bucket": 3,
         "AWS::S3::BucketPolicy": 3,

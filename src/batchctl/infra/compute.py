@@ -43,8 +43,10 @@ class ComputeEnvironments(Construct):
                 compute_environment_name=config.resource_name(ce.name),
                 type="MANAGED",
                 state="ENABLED",
-                # Always explicit: Batch would otherwise use its service-linked role.
-                service_role=roles.batch_service_role.role_arn,
+                # No ServiceRole on purpose: Batch then uses its service-linked role AWSServiceRoleForBatch
+                # (creating it on first use), the only role with which a compute environment's instance types,
+                # launch template or subnets can be updated in place; with a custom role CloudFormation must
+                # replace the environment, which fails for an explicitly named one.
                 compute_resources=resources,
             )
 

@@ -12,7 +12,6 @@ from batchctl.config.models import ClusterConfig, ComputeType
 from batchctl.infra.acknowledgements import acknowledge_managed_policy, acknowledge_wildcard_resources
 from batchctl.infra.storage import BucketAccess, Storage
 
-BATCH_SERVICE_POLICY = "service-role/AWSBatchServiceRole"
 SPOT_FLEET_POLICY = "service-role/AmazonEC2SpotFleetTaggingRole"
 CONTAINER_INSTANCE_POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
 SSM_MANAGED_INSTANCE_POLICY = "AmazonSSMManagedInstanceCore"
@@ -91,13 +90,6 @@ class ClusterRoles(Construct):
         types = {ce.type for ce in config.compute_environments}
         uses_instances = bool(types & {ComputeType.SPOT, ComputeType.EC2})
 
-        self.batch_service_role = _service_role(
-            self,
-            "BatchServiceRole",
-            "batch.amazonaws.com",
-            f"AWS Batch manages the compute environments of cluster {config.name}",
-            [BATCH_SERVICE_POLICY],
-        )
         self.spot_fleet_role = (
             _service_role(
                 self,
