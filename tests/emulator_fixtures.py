@@ -4,7 +4,7 @@ Import into a conftest.py::
 
     from tests.emulator_fixtures import emulator, emulator_reset_between_modules  # noqa: F401
 
-``emulator`` starts one emulator process per test session (free port, temporary BATCHCTL_HOME);
+``emulator`` starts one emulator process per test session (free port, temporary BATCHCTL_HOME, set for the session);
 ``emulator_reset_between_modules`` (autouse once imported) clears its state after each test module that used it.
 """
 
@@ -116,17 +116,19 @@ _started: list[Emulator] = []
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """One emulator process for the session, on a free port, with its state in a temporary BATCHCTL_HOME."""
+    """One emulator process for the session, on a free port, with its state in a temporary BATCHCTL_HOME.
+
+    BATCHCTL_HOME points there for the whole session, so ``batchctl --local`` run in-process finds the emulator.
+    """
     home = tmp_path_factory.mktemp("batchctl-home")
     with batchctl_home(home):
         info = process.start(port=free_port(), timeout=_START_TIMEOUT)
-    started = Emulator(endpoint=info.endpoint, port=info.port, home=home, info=info)
-    _started.append(started)
-    try:
-        yield started
-    finally:
-        _started.remove(started)
-        with batchctl_home(home):
+        started = Emulator(endpoint=info.endpoint, port=info.port, home=home, info=info)
+        _started.append(started)
+        try:
+            yield started
+        finally:
+            _started.remove(started)
             process.stop()
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl import outputs as keys
 from batchctl.aws.batch import Batch
@@ -42,6 +42,9 @@ from batchctl.jobs.submit import SubmittedJob, submit_planned
 from batchctl.jobs.template import builtin_variables
 from batchctl.jobs.wait import wait_for
 
+if TYPE_CHECKING:
+    from batchctl.images.build import BuiltImage
+
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
 
@@ -53,7 +56,7 @@ def current_user() -> str:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    source: str
+    source: str  # the job file
     submission_id: str
     rendered: str  # the job file after templating
     requests: list[dict[str, Any]]  # SubmitJob requests as sent (or, for a dry run, as they would be)
@@ -154,11 +157,11 @@ class Batchctl:
         if dry_run:
             placeholders = {item.name: f"<id of {item.name}>" for item in planned}
             requests = [with_dependencies(item, placeholders) for item in planned]
-            return SubmitResult(job_file.source, submission_id, job_file.rendered, requests, dry_run=True)
+            return SubmitResult(str(path), submission_id, job_file.rendered, requests, dry_run=True)
         jobs = submit_planned(self._batch(), planned)
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
-        return SubmitResult(job_file.source, submission_id, job_file.rendered, requests, jobs)
+        return SubmitResult(str(path), submission_id, job_file.rendered, requests, jobs)
 
     def wait(
         self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
@@ -244,7 +247,7 @@ class Batchctl:
 
     def build_image(
         self, directory: str | Path, tag: str | None = None, on_line: Callable[[str], None] = lambda line: None
-    ) -> Any:
+    ) -> BuiltImage:
         """Build DIR's Dockerfile as <repository URI>:<tag> (default tag: the directory's name)."""
         from batchctl.images.build import build_image, default_tag, image_reference
         from batchctl.images.engine import docker_client
@@ -263,10 +266,11 @@ class Batchctl:
         from batchctl.images.push import local_references, push_images
 
         uri = self.repository_uri()
+        if self.aws.target.is_local:
+            references = [image_reference(uri, tag) for tag in tags or []]
+            return PushResult(references, skipped="the local emulator has no registry: jobs run the local images")
         client = docker_client()
         references = [image_reference(uri, tag) for tag in tags] if tags else local_references(client, uri)
-        if self.aws.target.is_local:
-            return PushResult(references, skipped="the local emulator has no registry: jobs run the local images")
         return PushResult(push_images(client, Ecr(self.aws.client("ecr")), references, on_line))
 
 

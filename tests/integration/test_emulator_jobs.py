@@ -160,3 +160,28 @@ def test_missing_image_fails_the_job_with_a_reason_and_no_pull(emulator: Emulato
         f"CannotPullContainerError: image {missing} is not in the local Docker engine"
     )
     assert time.monotonic() - started < 15
+
+
+def test_log_lines_arrive_while_the_job_runs(emulator: Emulator, cluster: dict[str, str]) -> None:
+    batch = emulator.client("batch")
+    script = "import time\nprint('first', flush=True)\ntime.sleep(4)\nprint('second', flush=True)"
+    submitted = batch.submit_job(
+        jobName="e2e-live-logs",
+        jobQueue=cluster["JobQueueArn"],
+        jobDefinition=cluster["JobDefinitionArn"],
+        containerOverrides={"command": ["python3", "-c", script]},
+    )
+    job_id = submitted["jobId"]
+    deadline = time.monotonic() + 60
+    while True:
+        (job,) = batch.describe_jobs(jobs=[job_id])["jobs"]
+        stream = job.get("container", {}).get("logStreamName")
+        if job["status"] == "RUNNING" and stream and log_lines(emulator, cluster["JobLogGroupName"], stream):
+            break
+        assert job["status"] not in {"SUCCEEDED", "FAILED"}, "the job ended before any line was delivered"
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert log_lines(emulator, cluster["JobLogGroupName"], stream) == ["first"]
+
+    assert wait_for_job(emulator, job_id)["status"] == "SUCCEEDED"
+    assert log_lines(emulator, cluster["JobLogGroupName"], stream) == ["first", "second"]

@@ -338,6 +338,22 @@ def test_patch_job_definition_is_create_only(aws: None) -> None:
     assert {d["status"] for d in job_definitions()} == {"INACTIVE"}
 
 
+def test_patch_batch_resources_have_no_getatt_attributes(aws: None) -> None:
+    template = batch_template()
+    order = template["Resources"]["JobQueue"]["Properties"]["ComputeEnvironmentOrder"]
+    order[0]["ComputeEnvironment"] = {"Fn::GetAtt": ["ComputeEnvironment", "ComputeEnvironmentArn"]}
+    template["Outputs"]["JobQueueArn"] = {"Value": {"Fn::GetAtt": ["JobQueue", "JobQueueArn"]}}
+
+    with compat.PATCHES.without("patch_batch_resources_have_no_getatt_attributes"):
+        assert deploy(template) == "ROLLBACK_COMPLETE"
+        client("cloudformation").delete_stack(StackName=STACK)
+
+    assert deploy(template) == "CREATE_COMPLETE"
+    assert stack_outputs() == {"JobQueueArn": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/demo-queue"}
+    environment_arn = job_queues()[0]["computeEnvironmentOrder"][0]["computeEnvironment"]
+    assert environment_arn == f"arn:aws:batch:{REGION}:{ACCOUNT}:compute-environment/demo-ce"
+
+
 # --- CloudFormation: EC2 ------------------------------------------------------------------------------------------
 
 
@@ -425,6 +441,8 @@ def test_patch_change_set_execution_failure_leaves_stack_in_progress(aws: None) 
     ]
     assert "computeEnvironmentOrder is malformed" in failed[0]["ResourceStatusReason"]
     assert client("logs").describe_log_groups(logGroupNamePrefix="/demo/jobs")["logGroups"] == []
+    assert client("cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"] == []
+    assert client("logs").describe_log_groups(logGroupNamePrefix="/demo/jobs")["logGroups"] == []
 
     good = batch_template()
     bad_update = copy.deepcopy(good)
@@ -468,6 +486,39 @@ def test_patch_stack_delete_failure_loses_stack(aws: None) -> None:
         ("ComputeEnvironment", "AWS::Batch::ComputeEnvironment"),
     ]
     assert "JobQueue relationship: outsider" in failed[1]["ResourceStatusReason"]
+    # Only what could not be deleted is left, and reading the stack does not bring the rest back.
+    summaries = client("cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    assert [summary["LogicalResourceId"] for summary in summaries] == ["ComputeEnvironment"]
+    assert [queue["jobQueueName"] for queue in job_queues()] == ["outsider"]
+
+
+def test_patch_unsupported_resource_types_listed_blank(aws: None) -> None:
+    bucket = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "demo-data"}}
+    policy = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "Bucket"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": []},
+        },
+    }
+    template = {"Resources": {"Bucket": bucket, "BucketPolicy": policy}}
+
+    def listed() -> list[tuple[str, str, bool]]:
+        summaries = client("cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+        return sorted((s["LogicalResourceId"], s["ResourceType"], bool(s["PhysicalResourceId"])) for s in summaries)
+
+    with (
+        compat.PATCHES.without("patch_unsupported_resource_types_listed_blank"),
+        pytest.warns(UserWarning, match="AWS::S3::BucketPolicy but it's not supported"),
+    ):
+        assert deploy(template) == "CREATE_COMPLETE"
+        assert ("", "", False) in listed()
+        client("cloudformation").delete_stack(StackName=STACK)
+
+    assert deploy(template) == "CREATE_COMPLETE"
+    assert listed() == [("Bucket", "AWS::S3::Bucket", True), ("BucketPolicy", "AWS::S3::BucketPolicy", True)]
+    client("cloudformation").delete_stack(StackName=STACK)
+    assert client("s3").list_buckets()["Buckets"] == []
 
 
 # --- Batch jobs, with a fake Docker engine ------------------------------------------------------------------------
@@ -479,7 +530,9 @@ class FakeContainer:
     def __init__(self, kwargs: dict[str, Any], output: list[str], exit_code: int, release: threading.Event) -> None:
         self.kwargs = kwargs
         self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {}, "IPAddress": ""}}
-        self._output = output
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._log = "".join(f"{stamp} {line}\n" for line in output).encode()
+        self.output = output
         self._exit_code = exit_code
         self._release = release
         self.status = "running"
@@ -489,10 +542,7 @@ class FakeContainer:
             self.status = "exited"
 
     def logs(self, stdout: bool = True, stderr: bool = True, **kwargs: Any) -> bytes:
-        if not stdout:
-            return b""
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return "".join(f"{stamp} {line}\n" for line in self._output).encode()
+        return self._log if stdout else b""
 
     def wait(self) -> dict[str, int]:
         return {"StatusCode": self._exit_code}
@@ -510,6 +560,7 @@ class FakeDocker:
     def __init__(self, local_images: set[str]) -> None:
         self.local_images = local_images
         self.launched: list[dict[str, Any]] = []
+        self.containers_started: list[FakeContainer] = []
         self.pulled: list[str] = []
         self.exit_code: Callable[[dict[str, Any]], int] = lambda kwargs: 0
         self.release = threading.Event()
@@ -529,7 +580,9 @@ class FakeDocker:
             raise docker.errors.APIError(f"pull access denied for {kwargs['image']}")
         self.launched.append(kwargs)
         output = ["job output", *(f"{name}={value}" for name, value in sorted(kwargs["environment"].items()))]
-        return FakeContainer(kwargs, output, self.exit_code(kwargs), self.release)
+        container = FakeContainer(kwargs, output, self.exit_code(kwargs), self.release)
+        self.containers_started.append(container)
+        return container
 
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo:helloworld"
@@ -694,6 +747,38 @@ def test_patch_job_log_configuration_defaults_follow_aws(fake_docker: FakeDocker
     assert stream.startswith("demo-job/default/")
     events = client("logs").get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
     assert events[0]["message"] == "job output"
+
+
+def test_patch_job_logs_arrive_only_when_job_ends(fake_docker: FakeDocker) -> None:
+    create_queue()
+    logs = client("logs")
+
+    def messages(stream: str) -> list[str]:
+        events = logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
+        return [event["message"] for event in events]
+
+    fake_docker.release.clear()
+    with compat.PATCHES.without("patch_job_logs_arrive_only_when_job_ends"):
+        job_id = submit()
+        stream = wait_for(job_id, {"RUNNING"})["container"]["logStreamName"]
+        time.sleep(1.5)
+        assert messages(stream) == []
+        fake_docker.release.set()
+        wait_for(job_id, {"SUCCEEDED"})
+
+    fake_docker.release.clear()
+    job_id = submit()
+    stream = wait_for(job_id, {"RUNNING"})["container"]["logStreamName"]
+    deadline = time.monotonic() + 10
+    while not messages(stream):
+        assert time.monotonic() < deadline, "no log line arrived while the job was running"
+        time.sleep(0.1)
+    assert describe(job_id)["status"] == "RUNNING"
+    assert messages(stream)[0] == "job output"
+
+    fake_docker.release.set()
+    wait_for(job_id, {"SUCCEEDED"})
+    assert messages(stream) == fake_docker.containers_started[-1].output  # every line once
 
 
 def test_patch_array_job_parent_never_fails(fake_docker: FakeDocker) -> None:

@@ -14,6 +14,9 @@ from tests.emulator_fixtures import free_port
 
 from batchctl.local import process
 
+# These start real emulator processes (no Docker needed): not part of the fast unit tier.
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

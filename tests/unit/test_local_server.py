@@ -58,13 +58,12 @@ def running() -> Iterator[tuple[subprocess.Popen[str], int]]:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "localhost", "192.168.1.10", "::"])
-def test_refuses_to_bind_anything_but_loopback(host: str) -> None:
-    completed = run_server("--host", host, "--port", str(free_port()))
-    output, _ = completed.communicate(timeout=30)
-    assert completed.returncode == server.EXIT_BAD_ARGUMENTS
-    assert f"refusing to bind {host}: the local emulator listens on 127.0.0.1 only" in output
+def test_refuses_to_bind_anything_but_loopback(host: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert server.main(["--host", host, "--port", str(free_port())]) == server.EXIT_BAD_ARGUMENTS
+    assert f"refusing to bind {host}: the local emulator listens on 127.0.0.1 only" in caplog.text
 
 
+@pytest.mark.integration
 def test_answers_its_identity_and_serves_moto(running: tuple[subprocess.Popen[str], int]) -> None:
     emulator, port = running
     identity = get_json(f"http://127.0.0.1:{port}{server.IDENTITY_PATH}")
@@ -73,6 +72,7 @@ def test_answers_its_identity_and_serves_moto(running: tuple[subprocess.Popen[st
     assert isinstance(get_json(f"http://127.0.0.1:{port}/moto-api/data.json"), dict)
 
 
+@pytest.mark.integration
 def test_exits_cleanly_on_sigterm(running: tuple[subprocess.Popen[str], int]) -> None:
     emulator, _ = running
     os.kill(emulator.pid, signal.SIGTERM)

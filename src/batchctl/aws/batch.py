@@ -6,7 +6,6 @@ and DescribeJobs already returns each job's tags, so no tag call is ever needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError
@@ -55,7 +54,7 @@ class Batch:
         status: str | None = None,
         filters: list[dict[str, Any]] | None = None,
         array_job_id: str | None = None,
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> list[list[dict[str, Any]]]:
         """Job summaries, one list per ListJobs page (up to 1000 each).
 
         A filter returns jobs of every status and makes AWS ignore `status`; with neither, AWS returns only
@@ -71,8 +70,8 @@ class Batch:
         elif status:
             kwargs["jobStatus"] = status
         paginator = self._client.get_paginator("list_jobs")
-        for page in paginator.paginate(**kwargs, PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
-            yield list(page.get("jobSummaryList", []))
+        pages = paginator.paginate(**kwargs, PaginationConfig={"PageSize": LIST_PAGE_SIZE})
+        return [list(page.get("jobSummaryList", [])) for page in pages]
 
     @aws_call
     def describe_jobs(self, job_ids: list[str]) -> list[dict[str, Any]]:

@@ -48,7 +48,9 @@ def push(app: AppContext, tags: tuple[str, ...]) -> None:
         render.as_json(result)
         return
     if result.skipped:
-        render.note(f"push skipped: {result.skipped} ({', '.join(result.references) or 'none built yet'})")
+        render.note(
+            f"push skipped: {result.skipped}" + (f" ({', '.join(result.references)})" if result.references else "")
+        )
         return
     for reference in result.references:
         render.ok(f"pushed {reference}")

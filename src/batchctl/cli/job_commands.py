@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from batchctl.api import Batchctl, SubmitResult
 from batchctl.cli import render
@@ -23,6 +25,7 @@ from batchctl.jobs.wait import count_by_status, require_success
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_PIPED_WIDTH = 400
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
 _JOB_FILE_HELP = """
 \b
@@ -134,11 +137,21 @@ def jobs(
     if not records:
         render.note("no jobs match" + ("" if all_statuses or statuses else " (active only: add --all for finished)"))
         return
-    render.table(
-        None,
-        ["id", "name", "status", "array", "user", "created", "reason"],
+    show_user = bool(all_users or user)
+    show_reason = any(record.status_reason for record in records)
+    columns = ["id", "name", "status", "array", *(["user"] if show_user else []), "created"]
+    _ids_table(
+        [*columns, *(["reason"] if show_reason else [])],
         [
-            (r.id, r.name, _status(r.status), _array(r), r.user or "", _time(r.created), _short(r.status_reason))
+            (
+                r.id,
+                escape(r.name),
+                _status(r.status),
+                _array(r),
+                *([escape(r.user or "")] if show_user else []),
+                _time(r.created),
+                *([escape(r.status_reason)] if show_reason else []),
+            )
             for r in records
         ],
     )
@@ -168,11 +181,14 @@ def show(app: AppContext, job_id: str) -> None:
         ("stopped", _time(job.stopped)),
         ("exit code", "" if job.exit_code is None else str(job.exit_code)),
         ("array", _children(job)),
-        ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream else ""),
+        ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream and not job.is_array_parent else ""),
         ("outputs", view.output_url or ""),
         ("depends on", ", ".join(f"{d.get('jobId', 'itself')} {d.get('type', '')}".strip() for d in job.depends_on)),
     ]
-    render.table(None, ["", ""], [(key, escape(value)) for key, value in fields if value])
+    width = max(len(key) for key, _ in fields)
+    for key, value in fields:
+        if value:
+            render.out.print(f"  {key:<{width}}  {escape(value)}")
     if job.attempts:
         render.table(
             "Attempts",
@@ -181,8 +197,8 @@ def show(app: AppContext, job_id: str) -> None:
                 (
                     a.number,
                     "" if a.exit_code is None else a.exit_code,
-                    a.reason,
-                    a.status_reason,
+                    escape(a.reason),
+                    escape(a.status_reason),
                     _time(a.started),
                     _time(a.stopped),
                     a.log_stream,
@@ -207,9 +223,7 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
     api = _api(app)
     source = api.log_source(job_id, index=index, attempt=attempt)
     if follow and attempt is None:
-        if source.stream is None:
-            render.note(source.waiting_message + (": waiting for it to start" if not source.job.terminal else ""))
-        _print_follow(api.follow_logs(source), prefixed=False)
+        _print_follow(api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
         return
     if source.stream is None:
         render.note(source.waiting_message)
@@ -218,8 +232,12 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
                 f"wait for them: {_command(app)} logs {job_id}{'' if index is None else f' --index {index}'} -f"
             )
         return
+    count = 0
     for event in api.read_logs(source):
         click.echo(event.message)
+        count += 1
+    if not count:
+        render.note(f"no log events yet in {source.group} {source.stream}")
 
 
 @click.command()
@@ -233,10 +251,9 @@ def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> Non
     if app.json:
         render.as_json(outcomes)
         return
-    render.table(
-        None,
+    _ids_table(
         ["id", "name", "was", "action", "detail"],
-        [(o.job_id, o.name, o.status, o.action, o.detail) for o in outcomes],
+        [(o.job_id, escape(o.name), o.status, o.action, o.detail) for o in outcomes],
     )
 
 
@@ -250,17 +267,15 @@ def queues(app: AppContext, all_queues: bool) -> None:
     if app.json:
         render.as_json(views)
         return
-    render.table(
-        None,
-        ["queue", "state", "status", "priority", "compute environments", *(s.lower() for s in ALL_STATUSES)],
+    _ids_table(
+        ["queue", "state", "priority", "compute environments (in order)", "jobs"],
         [
             (
-                v.name,
-                v.state,
-                v.status + (f" ({v.status_reason})" if v.status not in ("VALID", "") and v.status_reason else ""),
+                escape(v.name),
+                f"{v.state}/{v.status}" + (f" ({escape(v.status_reason)})" if v.status != "VALID" else ""),
                 v.priority,
-                ", ".join(f"{ce.name} {ce.state}/{ce.status}" for ce in v.compute_environments),
-                *(v.jobs.get(status, 0) for status in ALL_STATUSES),
+                ", ".join(f"{escape(ce.name)} {ce.state}/{ce.status}" for ce in v.compute_environments),
+                ", ".join(f"{count} {status.lower()}" for status, count in v.jobs.items() if count) or "none",
             )
             for v in views
         ],
@@ -283,7 +298,9 @@ def outputs(app: AppContext, job_id: str, index: int | None, download: Path | No
         render.note(f"nothing under {listing.url} (yet)")
         return
     render.table(
-        listing.url, ["file", "bytes", "modified"], [(f.relative, f.size, _time(f.modified)) for f in listing.files]
+        listing.url,
+        ["file", "bytes", "modified"],
+        [(escape(f.relative), f.size, _time(f.modified)) for f in listing.files],
     )
     if listing.downloaded_to:
         render.ok(f"downloaded {len(listing.files)} file(s) to {listing.downloaded_to}")
@@ -293,7 +310,7 @@ def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
     if app.json:
         render.as_json({"source": result.source, "rendered": result.rendered, "requests": result.requests})
         return
-    render.step(f"{result.source} rendered:")
+    render.step(f"{result.source} after templating:")
     click.echo(result.rendered.rstrip("\n"))
     render.step(f"{len(result.requests)} SubmitJob request(s), in submission order (nothing was submitted):")
     render.as_json(result.requests)
@@ -341,6 +358,19 @@ def _print_follow(items: Iterable[LogLine | Notice], prefixed: bool) -> None:
             click.echo(f"[{item.label}] {item.event.message}" if prefixed else item.event.message)
 
 
+def _ids_table(columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """A table whose first column (job ids, queue names) stays whole so it can be copied; piped output is not
+    folded to 80 columns."""
+    grid = Table(show_edge=False, pad_edge=False, header_style="bold")
+    grid.add_column(columns[0], no_wrap=True)
+    for column in columns[1:]:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    console = render.out if render.out.is_terminal else Console(highlight=False, width=_PIPED_WIDTH)
+    console.print(grid)
+
+
 def _status(status: str) -> str:
     style = _STATUS_STYLE.get(status)
     return f"[{style}]{status}[/]" if style else status
@@ -362,11 +392,7 @@ def _children(record: JobRecord) -> str:
 
 
 def _time(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return moment.astimezone().strftime("%m-%d %H:%M:%S") if moment else ""
 
 
 COMMANDS = [submit, jobs, show, logs, cancel, queues, outputs]

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.parsing import ResourceMap
+from moto.core.common_models import CloudFormationModel
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,25 @@ def update_resources(
     _in_passes(actions["Remove"], remove)
 
 
+# --- deleting a stack's resources ---------------------------------------------------------------------------------
+
+
+def delete_resources(resource_map: ResourceMap) -> None:
+    """Delete a stack's resources; whatever happens, the stack then only knows the resources that still exist.
+
+    moto's resource map is lazy: reading a resource that is not in it creates it. Without forgetting the deleted
+    ones, merely listing a DELETE_FAILED or rolled-back stack's resources would create them all again.
+    """
+    try:
+        resource_map.delete()
+    finally:
+        resource_map._resource_json_map = {
+            logical_id: resource_json
+            for logical_id, resource_json in resource_map._resource_json_map.items()
+            if logical_id in resource_map._parsed_resources
+        }
+
+
 # --- change-set execution -----------------------------------------------------------------------------------------
 
 
@@ -204,7 +225,7 @@ def _roll_back_create(stack: Stack, err: Exception) -> None:
     stack.status = "ROLLBACK_IN_PROGRESS"
     stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed: {reason}")
     try:
-        stack.resource_map.delete()
+        delete_resources(stack.resource_map)
     except Exception as rollback_err:
         stack.status = "ROLLBACK_FAILED"
         stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=failure_reason(rollback_err))
@@ -247,7 +268,7 @@ def delete_stack_reporting_failures(backend: CloudFormationBackend, name_or_stac
         stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
         stack.status = "DELETE_IN_PROGRESS"
         try:
-            stack.resource_map.delete()
+            delete_resources(stack.resource_map)
         except Exception as err:
             reason = record_failure(stack, err, "DELETE")
             stack.status = "DELETE_FAILED"
@@ -259,3 +280,81 @@ def delete_stack_reporting_failures(backend: CloudFormationBackend, name_or_stac
         backend.deleted_stacks[stack.stack_id] = stack
         for export_name in export_names:
             backend.exports.pop(export_name, None)
+
+
+# --- resource types moto does not implement -----------------------------------------------------------------------
+
+
+class PlaceholderResource(CloudFormationModel):
+    """Stands in for a resource type moto does not implement (e.g. ``AWS::S3::BucketPolicy``).
+
+    It has no effect, but the stack lists it under its logical id, type and a physical id, as AWS does, and
+    ``Ref`` resolves to that physical id.
+    """
+
+    def __init__(self, physical_id: str, resource_type: str) -> None:
+        self._physical_id = physical_id
+        self.cf_resource_type = resource_type
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFormation::Placeholder"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> PlaceholderResource:
+        return cls(resource_name, str(kwargs.get("ResourceType") or cloudformation_json.get("Type", "")))
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: PlaceholderResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> PlaceholderResource:
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        return None
+
+    def is_created(self) -> bool:
+        return True
+
+
+def resource_class_or_placeholder(
+    original: Callable[[str], type[CloudFormationModel] | None], resource_type: str
+) -> type[CloudFormationModel] | None:
+    resource_class = original(resource_type)
+    if resource_class is None and resource_type not in parsing.NULL_MODELS:
+        return PlaceholderResource
+    return resource_class

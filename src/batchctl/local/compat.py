@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from moto import settings
 from moto.batch.models import ComputeEnvironment, Job, JobDefinition, JobQueue
 from moto.batch.utils import JobStatus
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 from moto.cloudformation.parsing import ResourceMap
 from moto.ec2.models.security_groups import SecurityGroup
+from moto.logs.models import LogsBackend
 from moto.moto_api._internal.managed_state_model import ManagedState
 from moto.utilities.docker_utilities import DockerModel
 
-from batchctl.local import cfn_batch, cfn_stack, job_container
+from batchctl.local import cfn_batch, cfn_stack, job_container, job_logs
 from batchctl.local.patching import PatchSet, add_to_list, replace_attribute
 
 PATCHES = PatchSet()
@@ -238,6 +240,31 @@ def patch_job_definition_is_create_only() -> None:
     replace_attribute(JobDefinition, "delete_from_cloudformation_json", classmethod(delete))
 
 
+_BATCH_ARN_ATTRIBUTES: dict[type, str] = {
+    ComputeEnvironment: "ComputeEnvironmentArn",
+    JobQueue: "JobQueueArn",
+}
+
+
+@PATCHES.register
+def patch_batch_resources_have_no_getatt_attributes() -> None:
+    """moto 5.2.5: ``Fn::GetAtt`` on a compute environment (ComputeEnvironmentArn) or job queue (JobQueueArn) fails
+    with AttributeError 'get_cfn_attribute', so templates must use ``Ref``; CDK's Batch constructs use GetAtt.
+    """
+    for model, attribute in _BATCH_ARN_ATTRIBUTES.items():
+
+        def has_cfn_attr(cls: type, attr: str, _attribute: str = attribute) -> bool:
+            return attr == _attribute
+
+        def get_cfn_attribute(resource: Any, attribute_name: str, _attribute: str = attribute) -> str:
+            if attribute_name != _attribute:
+                raise UnformattedGetAttTemplateException()
+            return str(resource.arn)
+
+        replace_attribute(model, "has_cfn_attr", classmethod(has_cfn_attr))
+        replace_attribute(model, "get_cfn_attribute", get_cfn_attribute)
+
+
 # --- CloudFormation: EC2 ------------------------------------------------------------------------------------------
 
 _PORTLESS_PROTOCOLS = frozenset({"-1", "icmp", "icmpv6", "1", "58"})
@@ -336,8 +363,26 @@ def patch_change_set_execution_failure_leaves_stack_in_progress() -> None:
 def patch_stack_delete_failure_loses_stack() -> None:
     """moto 5.2.5: if a resource cannot be deleted, DeleteStack returns HTTP 500 and the stack disappears from
     DescribeStacks while its remaining resources stay. AWS keeps the stack as DELETE_FAILED with the reason.
+    Reading the resources of a deleted, rolled-back or DELETE_FAILED stack also re-created the deleted ones (moto's
+    resource map creates what it is asked for); such a stack now only knows the resources that still exist.
     """
     replace_attribute(CloudFormationBackend, "delete_stack", cfn_stack.delete_stack_reporting_failures)
+
+
+@PATCHES.register
+def patch_unsupported_resource_types_listed_blank() -> None:
+    """moto 5.2.5: a resource of a type moto does not implement (``AWS::S3::BucketPolicy``,
+    ``AWS::EC2::SecurityGroupEgress``, ...) is skipped with a warning and then listed by ListStackResources and
+    DescribeStackResources with an empty logical id, type and physical id.
+
+    The emulator keeps a placeholder for it: no effect, but listed like any other resource and removed with the stack.
+    """
+    original = parsing.resource_class_from_type
+
+    def resource_class_from_type(resource_type: str) -> Any:
+        return cfn_stack.resource_class_or_placeholder(original, resource_type)
+
+    replace_attribute(parsing, "resource_class_from_type", resource_class_from_type)
 
 
 # --- Batch jobs ---------------------------------------------------------------------------------------------------
@@ -415,6 +460,27 @@ def patch_job_log_configuration_ignored() -> None:
     replace_attribute(Job, "__init__", init)
     replace_attribute(Job, "_start_attempt", start_attempt)
     add_to_list(job_container.LAUNCH_HOOKS, job_container.ensure_log_stream)
+
+
+@PATCHES.register
+def patch_job_logs_arrive_only_when_job_ends() -> None:
+    """moto 5.2.5: a job's output reaches CloudWatch Logs only after its container has exited, so following the log
+    of a running job shows nothing. On AWS the awslogs driver delivers lines as they are written.
+
+    A forwarder sends new lines while the container runs; moto's copy at the end adds only what is still missing.
+    """
+    original_init = Job.__init__
+
+    def init(job: Job, *args: Any, **kwargs: Any) -> None:
+        original_init(job, *args, **kwargs)
+        # A stand-in with the backend's interface (it delegates everything but put_log_events).
+        job._log_backend = cast(LogsBackend, job_logs.DeduplicatingLogs(job._log_backend))
+
+    def start_forwarding(job: Job, container: Any) -> None:
+        job_logs.LiveLogForwarder(job, container).start()
+
+    replace_attribute(Job, "__init__", init)
+    add_to_list(job_container.STARTED_HOOKS, start_forwarding)
 
 
 _TERMINAL = frozenset({JobStatus.SUCCEEDED.value, JobStatus.FAILED.value})

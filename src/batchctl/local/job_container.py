@@ -2,7 +2,8 @@
 
 moto's ``Job.run`` builds the container arguments and calls ``docker_client.containers.run``. The emulator hands each
 job a Docker client whose ``containers.run`` first passes the arguments through the registered launch hooks, so each
-compatibility patch changes one aspect of the launch without copying moto's run loop.
+compatibility patch changes one aspect of the launch without copying moto's run loop; :data:`STARTED_HOOKS` see
+the started container.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ LaunchHook = Callable[[Job, Any, dict[str, Any]], None]
 
 LAUNCH_HOOKS: list[LaunchHook] = []
 
+StartedHook = Callable[[Job, Any], None]
+"""Called with the job and the Docker container object once its container has been started."""
+
+STARTED_HOOKS: list[StartedHook] = []
+
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 CONTAINER_NAME = "default"  # the container name AWS Batch gives a job's ECS task
 DUMMY_CREDENTIAL = "test"
 
 
 class JobDockerClient:
-    """A Docker client for one job: ``containers.run`` passes through :data:`LAUNCH_HOOKS`; the rest is the real one."""
+    """A Docker client for one job: ``containers.run`` calls the hooks; the rest is the real client."""
 
     def __init__(self, client: Any, job: Job) -> None:
         self._client = client
@@ -48,7 +54,10 @@ class _JobContainers:
     def run(self, **kwargs: Any) -> Any:
         for hook in list(LAUNCH_HOOKS):
             hook(self._job, self._client, kwargs)
-        return self._client.containers.run(**kwargs)
+        container = self._client.containers.run(**kwargs)
+        for started in list(STARTED_HOOKS):
+            started(self._job, container)
+        return container
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client.containers, name)

@@ -28,6 +28,7 @@ LOG_FILE_NAME = "emulator.log"
 SERVER_MODULE = "batchctl.local.server"
 STOP_TIMEOUT = 20.0
 LOG_TAIL_LINES = 20
+LOG_ROTATE_BYTES = 10 * 1024 * 1024
 _PROBE_TIMEOUT = 1.0
 _POLL_INTERVAL = 0.1
 
@@ -159,6 +160,13 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _rotate_if_large(path: Path) -> None:
+    """Keep one previous log: the log is appended to by every start."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            path.replace(path.with_name(path.name + ".1"))
+
+
 def _log_tail(path: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
     try:
         with path.open("rb") as log:
@@ -213,6 +221,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
     log_path = log_file()
+    _rotate_if_large(log_path)
     with log_path.open("ab") as log:
         offset = log.tell()
         process = subprocess.Popen(
@@ -222,6 +231,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # detached: not killed with the terminal or the command that started it
             close_fds=True,
+            cwd=directory,  # a daemon should not pin the caller's working directory
         )
     _children[process.pid] = process
 

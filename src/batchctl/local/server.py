@@ -102,18 +102,18 @@ def stop_running_jobs(timeout: float = JOB_STOP_TIMEOUT) -> None:
 
 
 def serve(port: int) -> int:
-    configure_moto_environment(port)
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    from batchctl.local import compat
-
+    # Bind before importing moto (seconds), so a port in use is reported at once.
     try:
         listener = listen_on_loopback(port)
     except OSError as err:
         logger.error("cannot listen on %s:%d: %s", LOOPBACK, port, err.strerror or err)
         return EXIT_PORT_UNAVAILABLE
+
+    configure_moto_environment(port)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from batchctl.local import compat
 
     compat.apply_all()
     app = with_identity(DomainDispatcherApplication(create_backend_app), port)
