@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -10,7 +12,7 @@ from batchctl.aws.errors import aws_call, error_code
 
 
 class S3:
-    def __init__(self, client: Any, region: str) -> None:
+    def __init__(self, client: Any, region: str = "") -> None:
         self._client = client
         self._region = region
 
@@ -71,6 +73,21 @@ class S3:
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
+
+    @aws_call
+    def list_objects(self, bucket: str, prefix: str) -> list[tuple[str, int, datetime | None]]:
+        """(key, size, last modified) of every object under `prefix`; folder markers left out."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        return [
+            (item["Key"], int(item.get("Size", 0)), item.get("LastModified"))
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+            if not item["Key"].endswith("/")
+        ]
+
+    @aws_call
+    def download(self, bucket: str, key: str, target: Path) -> None:
+        self._client.download_file(bucket, key, str(target))
 
     @aws_call
     def put_text(self, bucket: str, key: str, body: str) -> str:

@@ -227,7 +227,7 @@ def _print_plan(app: AppContext, plan: object) -> None:
 
 
 def _print_costs(lines: list[CostLine]) -> None:
-    rows = [(line.item, line.count, f"${line.monthly_usd:,.2f}") for line in lines]
+    rows = [(line.item, str(line.count), f"${line.monthly_usd:,.2f}") for line in lines]
     rows.append(("total", "", f"${total(lines):,.2f}"))
     render.table(
         f"Network fixed cost per month (us-east-1 list prices of {PRICES_AS_OF})", ["item", "count", "USD"], rows

@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from batchctl.api import Batchctl, SubmitResult
 from batchctl.cli import render
@@ -25,7 +23,6 @@ from batchctl.jobs.wait import count_by_status, require_success
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PIPED_WIDTH = 400
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
 _JOB_FILE_HELP = """
 \b
@@ -140,7 +137,8 @@ def jobs(
     show_user = bool(all_users or user)
     show_reason = any(record.status_reason for record in records)
     columns = ["id", "name", "status", "array", *(["user"] if show_user else []), "created"]
-    _ids_table(
+    render.table(
+        None,
         [*columns, *(["reason"] if show_reason else [])],
         [
             (
@@ -251,7 +249,8 @@ def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> Non
     if app.json:
         render.as_json(outcomes)
         return
-    _ids_table(
+    render.table(
+        None,
         ["id", "name", "was", "action", "detail"],
         [(o.job_id, escape(o.name), o.status, o.action, o.detail) for o in outcomes],
     )
@@ -267,7 +266,8 @@ def queues(app: AppContext, all_queues: bool) -> None:
     if app.json:
         render.as_json(views)
         return
-    _ids_table(
+    render.table(
+        None,
         ["queue", "state", "priority", "compute environments (in order)", "jobs"],
         [
             (
@@ -356,19 +356,6 @@ def _print_follow(items: Iterable[LogLine | Notice], prefixed: bool) -> None:
             render.step(f"{item.label}: {item.text}" if prefixed else item.text)
         else:
             click.echo(f"[{item.label}] {item.event.message}" if prefixed else item.event.message)
-
-
-def _ids_table(columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """A table whose first column (job ids, queue names) stays whole so it can be copied; piped output is not
-    folded to 80 columns."""
-    grid = Table(show_edge=False, pad_edge=False, header_style="bold")
-    grid.add_column(columns[0], no_wrap=True)
-    for column in columns[1:]:
-        grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    console = render.out if render.out.is_terminal else Console(highlight=False, width=_PIPED_WIDTH)
-    console.print(grid)
 
 
 def _status(status: str) -> str:

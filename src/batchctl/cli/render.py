@@ -19,6 +19,7 @@ from batchctl.config import Finding, Level
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+PIPED_WIDTH = 400
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
 
 
@@ -51,12 +52,16 @@ def findings(items: Iterable[Finding]) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A table whose first column (ids, names) stays whole so it can be copied."""
     grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for column in columns:
+    grid.add_column(columns[0], no_wrap=True)
+    for column in columns[1:]:
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    out.print(grid)
+    # Piped output is read by programs and people with wide terminals: do not fold it to 80 columns.
+    console = out if out.is_terminal else Console(file=out.file, highlight=False, width=PIPED_WIDTH)
+    console.print(grid)
 
 
 def as_json(data: Any) -> None:

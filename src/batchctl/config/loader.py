@@ -34,18 +34,23 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         ) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(
+    text: str, source: str, hint: str = "check indentation and quoting on that line"
+) -> tuple[Any, dict[Loc, int]]:
+    """YAML text -> data, plus the 1-based line of every key and value path (for located errors)."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(
-            f"{where}: invalid YAML: {exc.problem or exc.context}", hint="check indentation and quoting on that line"
-        ) from None
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}", hint=hint) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from batchctl.config.loader import Loc, dotted, validate_document
+from batchctl.config.loader import Loc, dotted, parse_yaml, validate_document
 from batchctl.errors import ConfigError
 from batchctl.jobs import graph, template
 from batchctl.jobs.models import Job, JobFileModel
@@ -48,7 +46,11 @@ def load_job_file(path: Path, variables: Mapping[str, str]) -> JobFile:
 
 
 def parse_job_file(rendered: str, source: str) -> JobFile:
-    data, lines = _parse_yaml(rendered, source)
+    data, lines = parse_yaml(
+        rendered,
+        source,
+        hint="check indentation and quoting on that line (and what the template rendered there: --dry-run)",
+    )
     try:
         model = validate_document(JobFileModel, data, lines, source)
     except ConfigError as exc:
@@ -72,41 +74,6 @@ def _locate(source: str, lines: dict[Loc, int], name: str, index: int, path: tup
     line = next((lines[loc[:end]] for end in range(len(loc), 0, -1) if loc[:end] in lines), None)
     where = f"{source}:{line}" if line else source
     return f'{where}: job "{name}"' + (f": {dotted(path)}" if path else "")
-
-
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    """YAML -> data, plus the 1-based line of every key and value path (for located errors)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ConfigError(
-            f"{where}: invalid YAML: {exc.problem or exc.context}",
-            hint="check indentation and quoting on that line (and what the template rendered there: --dry-run)",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _index_lines(node, (), lines)
-    return data, lines
-
-
-def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _index_lines(value_node, (*loc, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, (*loc, index), lines)
 
 
 def _job_names(data: Any) -> dict[int, str]:

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from batchctl.aws.batch import Batch
-from batchctl.aws.errors import aws_call
+from batchctl.aws.s3 import S3
 from batchctl.errors import BatchctlError
 from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.show import describe_job, output_url
@@ -53,7 +53,7 @@ def list_outputs(
     bucket, prefix = _split(url)
     files = [
         OutputFile(key, key[len(prefix) :], size, modified)
-        for key, size, modified in _objects(s3_client, bucket, prefix)
+        for key, size, modified in S3(s3_client).list_objects(bucket, prefix)
     ]
     return OutputListing(job.id, url, files)
 
@@ -67,26 +67,10 @@ def download_outputs(s3_client: Any, listing: OutputListing, directory: Path) ->
         if root not in target.parents:
             raise BatchctlError(f"refusing to write {item.key!r} outside {directory}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        _download(s3_client, bucket, item.key, target)
+        S3(s3_client).download(bucket, item.key, target)
     return OutputListing(listing.job_id, listing.url, listing.files, str(directory))
 
 
 def _split(url: str) -> tuple[str, str]:
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     return bucket, prefix
-
-
-@aws_call
-def _objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int, datetime | None]]:
-    paginator = client.get_paginator("list_objects_v2")
-    return [
-        (item["Key"], int(item.get("Size", 0)), item.get("LastModified"))
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
-        for item in page.get("Contents", [])
-        if not item["Key"].endswith("/")
-    ]
-
-
-@aws_call
-def _download(client: Any, bucket: str, key: str, target: Path) -> None:
-    client.download_file(bucket, key, str(target))
