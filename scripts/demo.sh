@@ -1,11 +1,52 @@
 #!/usr/bin/env bash
-# `make demo`: the README flow on the local emulator. Safe to run again: every step is idempotent.
+# `make demo`: the README flow on the local emulator. Safe to run again: every step is idempotent
+# (the emulator and the stack are reused; each run submits a new set of jobs).
 set -euo pipefail
 batchctl=${1:-batchctl}
+python="$(dirname "$batchctl")/python"
 export BATCHCTL_LOCAL=1
 
+banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+banner "local emulator"
 "$batchctl" local up --require-docker
 [ -f batchctl.yaml ] || "$batchctl" init
+
+banner "validate and deploy the demo cluster"
 "$batchctl" validate
 "$batchctl" deploy --yes
-"$batchctl" status
+
+banner "build the helloworld image"
+"$batchctl" image build examples/helloworld --tag helloworld
+"$batchctl" image push helloworld
+
+banner "submit examples/helloworld/jobs.yaml"
+submitted=$("$batchctl" -o json submit examples/helloworld/jobs.yaml greeting=hello)
+# One line per job: id, array size (0 for a plain job), name.
+jobs=$("$python" -c '
+import json, sys
+for job in json.load(sys.stdin)["jobs"]:
+    print(job["job_id"], job.get("array_size") or 0, job["name"])
+' <<<"$submitted")
+echo "$jobs" | while read -r id size name; do echo "  $name  $id${size/#0/}"; done
+
+banner "logs (each waits for its job to finish)"
+while read -r id size name; do
+  if [ "$size" -gt 0 ]; then
+    for ((index = 0; index < size; index++)); do
+      echo "--- $name [$index]"
+      "$batchctl" logs "$id" --index "$index" -f
+    done
+  else
+    echo "--- $name"
+    "$batchctl" logs "$id" -f
+  fi
+done <<<"$jobs"
+
+banner "outputs"
+while read -r id size name; do
+  "$batchctl" outputs "$id"
+done <<<"$jobs"
+
+banner "jobs of the last hour"
+"$batchctl" jobs --all --since 1h

@@ -53,7 +53,7 @@ def findings(items: Iterable[Finding]) -> None:
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A table whose first column (ids, names) stays whole so it can be copied."""
-    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
+    grid = Table(show_edge=False, pad_edge=False, header_style="bold")
     grid.add_column(columns[0], no_wrap=True)
     for column in columns[1:]:
         grid.add_column(column, overflow="fold")
@@ -61,6 +61,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     # Piped output is read by programs and people with wide terminals: do not fold it to 80 columns.
     console = out if out.is_terminal else Console(file=out.file, highlight=False, width=PIPED_WIDTH)
+    if title:
+        # A title of its own line: rich folds a table title to the table's width.
+        console.print(f"[bold]{escape(title)}[/]")
     console.print(grid)
 
 
