@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from batchctl.cli import render
 from batchctl.cli.boundary import run
 from batchctl.cli.main import cli
 
@@ -33,6 +36,19 @@ def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
     code = run(cli, args)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def capture_cli(args: list[str]) -> tuple[int, str, str]:
+    """run_cli for fixtures wider than a function (capsys is function-scoped): redirects rich's consoles too."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = render.out.file, render.err.file
+    render.out.file, render.err.file = out, err
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run(cli, args)
+    finally:
+        render.out.file, render.err.file = saved
+    return code, out.getvalue(), err.getvalue()
 
 
 def run_batchctl(

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.helpers import DEMO_CONFIG, write_yaml
+from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -41,34 +41,11 @@ def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def deployed(emulator: Any, config_file: Path) -> Iterator[dict[str, str]]:
-    capture = _Capture()
-    code, out, err = capture.run(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
+    code, out, err = capture_cli(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
     assert code == 0, err
     result = json.loads(out)
     assert result["status"] == "CREATE_COMPLETE"
     yield result["outputs"]
-
-
-class _Capture:
-    """run_cli for module-scoped fixtures (capsys is function-scoped)."""
-
-    def run(self, args: list[str]) -> tuple[int, str, str]:
-        import contextlib
-        import io
-
-        from batchctl.cli import render
-        from batchctl.cli.boundary import run
-        from batchctl.cli.main import cli
-
-        out, err = io.StringIO(), io.StringIO()
-        saved = render.out.file, render.err.file
-        render.out.file, render.err.file = out, err
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = run(cli, args)
-        finally:
-            render.out.file, render.err.file = saved
-        return code, out.getvalue(), err.getvalue()
 
 
 def test_outputs_name_every_resource(deployed: dict[str, str]) -> None:
@@ -114,7 +91,7 @@ def test_buckets_repository_and_log_group_exist(deployed: dict[str, str], client
 
 
 def test_second_deploy_reports_no_changes(deployed: dict[str, str], config_file: Path) -> None:
-    code, _, err = _Capture().run(["--local", "-f", str(config_file), "deploy", "--yes"])
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])
     assert code == 0, err
     assert "batchctl-itest: no changes" in err
 
@@ -127,7 +104,7 @@ def test_changed_config_redeploys(deployed: dict[str, str], config_file: Path, c
         "job_definitions": [{**DEMO_CONFIG["job_definitions"][0], "memory": 1024}],
     }
     write_yaml(config_file, changed)
-    code, _, err = _Capture().run(["--local", "-f", str(config_file), "deploy", "--yes"])
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])
     assert code == 0, err
     assert "UPDATE_COMPLETE" in err
     assert "compatibility layer" in err
@@ -145,7 +122,7 @@ def test_destroy_keeps_buckets_holding_objects(
     deployed: dict[str, str], config_file: Path, clients: dict[str, Any]
 ) -> None:
     clients["s3"].put_object(Bucket=deployed["BucketOutputs"], Key="result.txt", Body=b"keep me")
-    code, _, err = _Capture().run(["--local", "-f", str(config_file), "destroy", "--yes"])
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes"])
     assert code == 0, err
     assert f"kept bucket {deployed['BucketOutputs']} (holds objects" in err
     assert f"deleted bucket {deployed['BucketInputs']}" in err
@@ -161,11 +138,11 @@ def test_destroy_keeps_buckets_holding_objects(
 
 def test_destroy_with_delete_data_removes_buckets(emulator: Any, tmp_path: Path, clients: dict[str, Any]) -> None:
     config_file = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest2"})
-    code, out, err = _Capture().run(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
+    code, out, err = capture_cli(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
     assert code == 0, err
     outputs = json.loads(out)["outputs"]
     clients["s3"].put_object(Bucket=outputs["BucketOutputs"], Key="result.txt", Body=b"bye")
-    code, _, err = _Capture().run(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
     assert code == 0, err
     buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
     assert not {outputs["BucketInputs"], outputs["BucketOutputs"], outputs["BucketWorkspace"]} & buckets

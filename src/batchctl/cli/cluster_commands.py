@@ -14,6 +14,7 @@ from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
+from batchctl.cluster.deploy import Plan
 from batchctl.config.costs import PRICES_AS_OF, CostLine, total
 from batchctl.config.findings import errors
 from batchctl.config.models import CLUSTER_NAME_PATTERN
@@ -103,7 +104,11 @@ def diff(app: AppContext) -> None:
         deployer = Deployer(app.config(), app.aws(), progress)
         plan = deployer.plan()
         deployer.discard(plan)
-    _print_plan(app, plan)
+    if app.json:
+        changes = plan.change_set.changes if plan.change_set else []
+        render.as_json({"stack": plan.stack_name, "create": plan.create, "changes": changes, "notes": plan.notes})
+    else:
+        _print_plan(plan)
 
 
 @click.command()
@@ -111,7 +116,7 @@ def diff(app: AppContext) -> None:
 @pass_app
 def deploy(app: AppContext, yes: bool) -> None:
     """Create or update the cluster through a CloudFormation change set."""
-    from batchctl.cluster.deploy import Deployer, Plan
+    from batchctl.cluster.deploy import Deployer
 
     config = app.config()
     render.step(f"deploying {config.name} to {app.target().describe()}")
@@ -119,23 +124,15 @@ def deploy(app: AppContext, yes: bool) -> None:
     with StackProgress() as progress:
         deployer = Deployer(config, app.aws(), progress)
         plan = deployer.plan()
-
-    def approve(plan: Plan) -> bool:
-        _print_plan(app, plan)
-        count = len(plan.change_set.changes) if plan.change_set else 0
-        return confirm(f"Apply these {count} changes to {plan.stack_name}?", yes)
-
-    if plan.has_changes and not approve(plan):
+    _print_plan(plan)
+    if plan.change_set is None:
+        _print_result(app, plan.stack_name, "UNCHANGED", _stack_outputs(app))
+        return
+    if not confirm(f"Apply these {len(plan.change_set.changes)} changes to {plan.stack_name}?", yes):
         deployer.discard(plan)
         render.note("cancelled: nothing was changed")
         return
-    if not plan.has_changes:
-        _print_plan(app, plan)
-        result_outputs = _stack_outputs(app)
-        if app.json:
-            render.as_json({"stack": plan.stack_name, "changed": False, "outputs": result_outputs})
-        return
-    with StackProgress(total=len(plan.change_set.changes) if plan.change_set else None) as progress:
+    with StackProgress(total=len(plan.change_set.changes)) as progress:
         deployer.progress = progress
         result = deployer.execute(plan)
     if app.target().is_local and not plan.create:
@@ -144,8 +141,9 @@ def deploy(app: AppContext, yes: bool) -> None:
             "(moto's CloudFormation only creates them)"
         )
     render.ok(f"{result.stack_name} {result.status} in {time.monotonic() - started:.1f} s")
-    _print_outputs(app, result.outputs)
-    render.hint("next: batchctl status")
+    _print_result(app, result.stack_name, result.status, result.outputs)
+    if not app.json:
+        render.hint("next: batchctl status")
 
 
 @click.command()
@@ -201,14 +199,7 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
         render.note(f"kept {item}")
 
 
-def _print_plan(app: AppContext, plan: object) -> None:
-    from batchctl.cluster.deploy import Plan
-
-    assert isinstance(plan, Plan)
-    if app.json:
-        changes = plan.change_set.changes if plan.change_set else []
-        render.as_json({"stack": plan.stack_name, "create": plan.create, "changes": changes, "notes": plan.notes})
-        return
+def _print_plan(plan: Plan) -> None:
     render.findings(finding for finding in plan.findings if finding.level.name != "INFO")
     for line in plan.notes:
         render.note(line)
@@ -216,14 +207,20 @@ def _print_plan(app: AppContext, plan: object) -> None:
         render.ok(f"{plan.stack_name}: no changes")
         return
     symbols = {"Add": "[green]+[/]", "Modify": "[yellow]~[/]", "Remove": "[red]-[/]"}
-    render.err.print(
-        f"{'Create' if plan.create else 'Update'} {plan.stack_name}: {len(plan.change_set.changes)} change(s)"
-    )
+    verb = "Create" if plan.create else "Update"
+    render.err.print(f"{verb} {plan.stack_name}: {len(plan.change_set.changes)} change(s)")
     for change in plan.change_set.changes:
         replacement = " [red](replacement)[/]" if change.replacement == "True" else ""
         render.err.print(
             f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} {change.logical_id}{replacement}"
         )
+
+
+def _print_result(app: AppContext, stack_name: str, status: str, values: dict[str, str]) -> None:
+    if app.json:
+        render.as_json({"stack": stack_name, "status": status, "outputs": values})
+    else:
+        _print_outputs(app, values)
 
 
 def _print_costs(lines: list[CostLine]) -> None:
