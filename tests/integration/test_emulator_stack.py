@@ -1,9 +1,9 @@
 """A realistic Batch stack through the emulator: create change set, update change set, delete.
 
 The template (tests/integration/data/batch_stack.json) has a few resources of every kind a batchctl cluster uses:
-VPC, subnets, security group with all-traffic rules, launch template, IAM roles and instance profile, S3 buckets with
-bucket policies, an ECR repository with a lifecycle policy, a log group, and a Batch compute environment, job queue
-and job definition.
+VPC, subnets, internet gateway and routes, security group with all-traffic rules, launch template, IAM roles and
+instance profile, S3 buckets with bucket policies, an ECR repository with a lifecycle policy, a log group, and a
+Batch compute environment, job queue and job definition.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ STACK = "emulator-stack"
 CREATE_TYPES = {
     "AWS::EC2::VPC",
     "AWS::EC2::Subnet",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation",
     "AWS::EC2::SecurityGroup",
     "AWS::EC2::SecurityGroupIngress",
     "AWS::EC2::SecurityGroupEgress",
@@ -159,6 +164,9 @@ def delete_stack(emulator: Emulator, created_outputs: dict[str, str]) -> None:
     assert emulator.client("logs").describe_log_groups(logGroupNamePrefix=f"/batchctl/{STACK}")["logGroups"] == []
     buckets = [bucket["Name"] for bucket in emulator.client("s3").list_buckets()["Buckets"]]
     assert created_outputs["DataBucketName"] not in buckets
+    ec2 = emulator.client("ec2")
+    assert [vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"] if not vpc["IsDefault"]] == []
+    assert ec2.describe_internet_gateways()["InternetGateways"] == []
 
 
 def test_batch_stack_create_update_delete_through_change_sets(emulator: Emulator) -> None:

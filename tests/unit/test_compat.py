@@ -378,6 +378,62 @@ def test_patch_security_group_inline_rule_requires_ports(aws: None) -> None:
     ]
 
 
+def test_patch_stack_delete_leaves_route_tables_and_gateways(aws: None) -> None:
+    network = {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        "Subnet": {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "us-east-1a"},
+        },
+        "Gateway": {"Type": "AWS::EC2::InternetGateway", "Properties": {}},
+        "GatewayAttachment": {
+            "Type": "AWS::EC2::VPCGatewayAttachment",
+            "Properties": {"VpcId": {"Ref": "Vpc"}, "InternetGatewayId": {"Ref": "Gateway"}},
+        },
+        "RouteTable": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+        "Association": {
+            "Type": "AWS::EC2::SubnetRouteTableAssociation",
+            "Properties": {"RouteTableId": {"Ref": "RouteTable"}, "SubnetId": {"Ref": "Subnet"}},
+        },
+        "DefaultRoute": {
+            "Type": "AWS::EC2::Route",
+            "DependsOn": ["GatewayAttachment"],
+            "Properties": {
+                "RouteTableId": {"Ref": "RouteTable"},
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "GatewayId": {"Ref": "Gateway"},
+            },
+        },
+    }
+    ec2 = client("ec2")
+
+    def stack_vpcs() -> list[str]:
+        return [vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"] if not vpc["IsDefault"]]
+
+    with compat.PATCHES.without("patch_stack_delete_leaves_route_tables_and_gateways"):
+        assert deploy({"Resources": network}) == "CREATE_COMPLETE"
+        client("cloudformation").delete_stack(StackName=STACK)
+        assert stack_status() == "DELETE_FAILED"
+        (vpc_id,) = stack_vpcs()
+        attached = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+        assert len(attached["InternetGateways"]) == 1
+        for gateway in attached["InternetGateways"]:
+            ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc_id)
+            ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
+        for table in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]:
+            if not any(association.get("Main") for association in table["Associations"]):
+                ec2.delete_route_table(RouteTableId=table["RouteTableId"])
+        client("cloudformation").delete_stack(StackName=STACK)
+        assert stack_vpcs() == []
+
+    assert deploy({"Resources": network}) == "CREATE_COMPLETE"
+    client("cloudformation").delete_stack(StackName=STACK)
+    with pytest.raises(client("cloudformation").exceptions.ClientError, match="does not exist"):
+        stack_status()
+    assert stack_vpcs() == []
+    assert ec2.describe_internet_gateways()["InternetGateways"] == []
+
+
 # --- CloudFormation: stacks and change sets -----------------------------------------------------------------------
 
 

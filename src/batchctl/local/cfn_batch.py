@@ -145,7 +145,8 @@ def update_compute_environment(
         original.arn,
         state=properties.get("State", "ENABLED"),
         compute_resources=None,
-        service_role=properties.get("ServiceRole") or None,
+        # No service role in the template means the service-linked role, on update as on create.
+        service_role=properties.get("ServiceRole") or service_linked_role_arn(account_id, region_name),
     )
     return original
 

@@ -47,11 +47,8 @@ def delete_internet_gateway(gateway: InternetGateway, account_id: str, region_na
 
 
 def delete_gateway_attachment(attachment: VPCGatewayAttachment, account_id: str, region_name: str) -> None:
+    """Detach an internet gateway (VPN gateway attachments, which moto records without a gateway id, are left)."""
     ec2 = _ec2(account_id, region_name)
-    gateway_id = attachment.gateway_id or ""
-    if gateway_id.startswith("igw-"):
-        gateway = ec2.internet_gateways.get(gateway_id)
-        if gateway is not None and gateway.vpc is not None and gateway.vpc.id == attachment.vpc_id:
-            ec2.detach_internet_gateway(gateway_id, attachment.vpc_id)
-    elif gateway_id.startswith("vgw-"):
-        ec2.detach_vpn_gateway(gateway_id, attachment.vpc_id)
+    gateway = ec2.internet_gateways.get(attachment.gateway_id or "")
+    if gateway is not None and gateway.vpc is not None and gateway.vpc.id == attachment.vpc_id:
+        ec2.detach_internet_gateway(gateway.id, attachment.vpc_id)

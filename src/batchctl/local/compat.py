@@ -9,6 +9,7 @@ moto's ``Job`` methods, so later patches (capacity, retries, timeouts) can be ad
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,12 +20,16 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 from moto.cloudformation.parsing import ResourceMap
+from moto.ec2.models.internet_gateways import InternetGateway
+from moto.ec2.models.route_tables import Route, RouteTable
 from moto.ec2.models.security_groups import SecurityGroup
+from moto.ec2.models.subnets import SubnetRouteTableAssociation
+from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
 from moto.logs.models import LogsBackend
 from moto.moto_api._internal.managed_state_model import ManagedState
 from moto.utilities.docker_utilities import DockerModel
 
-from batchctl.local import cfn_batch, cfn_stack, job_container, job_logs
+from batchctl.local import cfn_batch, cfn_network, cfn_stack, job_container, job_logs
 from batchctl.local.patching import PatchSet, add_to_list, replace_attribute
 
 PATCHES = PatchSet()
@@ -296,6 +301,30 @@ def patch_security_group_inline_rule_requires_ports() -> None:
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
     replace_attribute(SecurityGroup, "create_from_cloudformation_json", classmethod(create))
+
+
+_NETWORK_DELETERS: dict[type, Callable[[Any, str, str], None]] = {
+    RouteTable: cfn_network.delete_route_table,
+    Route: cfn_network.delete_route,
+    SubnetRouteTableAssociation: cfn_network.delete_subnet_route_table_association,
+    InternetGateway: cfn_network.delete_internet_gateway,
+    VPCGatewayAttachment: cfn_network.delete_gateway_attachment,
+}
+
+
+@PATCHES.register
+def patch_stack_delete_leaves_route_tables_and_gateways() -> None:
+    """moto 5.2.5: ``AWS::EC2::RouteTable``, ``Route``, ``SubnetRouteTableAssociation``, ``InternetGateway`` and
+    ``VPCGatewayAttachment`` have no delete handler: a stack deletion drops them from the stack but leaves them in
+    EC2, and then cannot delete the VPC (DependencyViolation "has dependencies"): the stack ends DELETE_FAILED.
+    """
+    for model, deleter in _NETWORK_DELETERS.items():
+
+        def delete(resource: Any, account_id: str, region_name: str, _deleter: Any = deleter) -> None:
+            _deleter(resource, account_id, region_name)
+
+        # moto's stack deletion calls a resource's own delete(account_id, region_name) when it has one.
+        replace_attribute(model, "delete", delete)
 
 
 # --- CloudFormation: stacks and change sets -----------------------------------------------------------------------
