@@ -11,7 +11,6 @@ from typing import Any
 
 import yaml
 
-from batchctl.cli import render
 from batchctl.cli.boundary import run
 from batchctl.cli.main import cli
 
@@ -39,15 +38,13 @@ def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
 
 
 def capture_cli(args: list[str]) -> tuple[int, str, str]:
-    """run_cli for fixtures wider than a function (capsys is function-scoped): redirects rich's consoles too."""
+    """run_cli for fixtures wider than a function (capsys is function-scoped).
+
+    rich's consoles write to whatever sys.stdout / sys.stderr are at print time, so redirecting them is enough.
+    """
     out, err = io.StringIO(), io.StringIO()
-    saved = render.out.file, render.err.file
-    render.out.file, render.err.file = out, err
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(cli, args)
-    finally:
-        render.out.file, render.err.file = saved
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(cli, args)
     return code, out.getvalue(), err.getvalue()
 
 

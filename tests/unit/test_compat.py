@@ -859,3 +859,19 @@ def test_patch_array_job_parent_never_fails(fake_docker: FakeDocker) -> None:
     parent = submit(arrayProperties={"size": 2})
     wait_for_children(parent, 2)
     assert describe(parent)["status"] == "SUCCEEDED"
+
+
+def test_patch_job_exit_code_missing_from_describe_jobs(fake_docker: FakeDocker) -> None:
+    create_queue()
+    fake_docker.exit_code = lambda kwargs: 3
+
+    with compat.PATCHES.without("patch_job_exit_code_missing_from_describe_jobs"):
+        job = wait_for(submit(), {"SUCCEEDED", "FAILED"})
+        assert job["status"] == "FAILED"
+        assert "exitCode" not in job["container"]
+        assert "exitCode" not in job["attempts"][-1]["container"]
+
+    job = wait_for(submit(), {"SUCCEEDED", "FAILED"})
+    assert job["status"] == "FAILED"
+    assert job["container"]["exitCode"] == 3
+    assert job["attempts"][-1]["container"]["exitCode"] == 3

@@ -553,3 +553,33 @@ def patch_array_job_parent_never_fails() -> None:
             base.fset(job, value)
 
     replace_attribute(Job, "status", property(get_status, set_status))
+
+
+@PATCHES.register
+def patch_job_exit_code_missing_from_describe_jobs() -> None:
+    """moto 5.2.5: DescribeJobs reports no exit code: ``container.exitCode`` is only in ListJobs, and each attempt's
+    ``container`` has no ``exitCode`` nor ``reason``, so a failed job cannot say how its command ended.
+
+    As on AWS, the job's ``container`` and its latest attempt carry the exit code, and a stopped job's attempt carries
+    the status reason.
+    """
+    original_describe = Job.describe
+    original_stop_attempt = Job._stop_attempt
+
+    def describe(job: Job) -> dict[str, Any]:
+        result = original_describe(job)
+        if job.exit_code is not None and "container" in result:
+            result["container"] = {**result["container"], "exitCode": job.exit_code}
+        return result
+
+    def stop_attempt(job: Job) -> None:
+        original_stop_attempt(job)
+        attempt = job.latest_attempt
+        if attempt:
+            if job.exit_code is not None:
+                attempt["container"]["exitCode"] = job.exit_code
+            if job.job_stopped_reason:
+                attempt["statusReason"] = job.job_stopped_reason
+
+    replace_attribute(Job, "describe", describe)
+    replace_attribute(Job, "_stop_attempt", stop_attempt)
