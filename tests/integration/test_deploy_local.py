@@ -147,3 +147,48 @@ def test_destroy_with_delete_data_removes_buckets(emulator: Any, tmp_path: Path,
     assert code == 0, err
     buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
     assert not {outputs["BucketInputs"], outputs["BucketOutputs"], outputs["BucketWorkspace"]} & buckets
+
+
+def test_template_over_the_inline_limit_deploys_from_the_artifacts_bucket(
+    emulator: Any, tmp_path: Path, clients: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchctl.aws import cloudformation
+
+    # The demo template is ~27 KiB; a lower limit sends it the way a large production template goes.
+    monkeypatch.setattr("batchctl.cluster.deploy.INLINE_TEMPLATE_LIMIT", 1024)
+    assert cloudformation.INLINE_TEMPLATE_LIMIT == 51_200
+    config_file = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest3"})
+    code, out, err = capture_cli(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
+    assert code == 0, err
+    bucket = f"batchctl-artifacts-{ACCOUNT}-{REGION}"
+    assert f"uploading it to s3://{bucket}" in err
+    assert json.loads(out)["status"] == "CREATE_COMPLETE"
+    keys = [item["Key"] for item in clients["s3"].list_objects_v2(Bucket=bucket)["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("templates/batchctl-itest3/")
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
+    assert code == 0, err
+
+
+def test_failed_deploy_names_the_resource_and_the_rollback_then_recovers(
+    emulator: Any, tmp_path: Path, clients: dict[str, Any]
+) -> None:
+    # A repository of the cluster's name that already exists makes the stack's repository fail to create.
+    clients["ecr"].create_repository(repositoryName="itest4")
+    config_file = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest4"})
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])
+    assert code == 1
+    error = next(line for line in err.splitlines() if line.startswith("Error:"))
+    assert "RegistryRepository" in error and "AWS::ECR::Repository" in error
+    assert "ROLLBACK_COMPLETE" in error
+    assert "Traceback" not in err
+    # Nothing half-created is left: the rolled-back stack and the (retained, empty) buckets it made are gone.
+    assert "cleaned up: deleted stack batchctl-itest4, bucket itest4-inputs-" in err
+    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
+    assert not any(name.startswith("itest4-") for name in buckets)
+
+    clients["ecr"].delete_repository(repositoryName="itest4")
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])
+    assert code == 0, err
+    assert "CREATE_COMPLETE" in err
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
+    assert code == 0, err

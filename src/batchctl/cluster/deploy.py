@@ -128,7 +128,10 @@ class Deployer:
         stack = self.cloudformation.describe_stack(change_set.stack_id)
         status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
         if status not in _SUCCESS:
-            raise DeployError(_failure_message(self.stack_name, status, failures), details=_failure_details(failures))
+            details = _failure_details(failures)
+            if plan.create:
+                details.append(self._clean_up_failed_creation())
+            raise DeployError(_failure_message(self.stack_name, status, failures), details=details)
         return DeployResult(
             self.stack_name,
             status,
@@ -158,6 +161,16 @@ class Deployer:
         if change_set.empty:
             self.cloudformation.delete_change_set(change_set_id)
         return change_set
+
+    def _clean_up_failed_creation(self) -> str:
+        """A failed creation rolls back but keeps its retained buckets and repository (empty, and in the way of
+        the next attempt, whose names are the same): delete the stack and them, as `destroy` would."""
+        from batchctl.cluster.destroy import Destroyer
+
+        self.progress.step("cleaning up the failed creation")
+        result = Destroyer(self.config, self.aws, self.progress).destroy(delete_data=False)
+        kept = f"; kept {', '.join(result.kept)}" if result.kept else ""
+        return f"cleaned up: deleted {', '.join(result.deleted)}{kept}; fix the cause and deploy again"
 
     def _upload_template(self, body: str, change_set_name: str) -> str:
         """Templates over the inline limit go through an artifacts bucket, created on first need."""
