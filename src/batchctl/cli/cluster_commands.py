@@ -6,6 +6,7 @@ import re
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,11 +15,13 @@ from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
-from batchctl.cluster.deploy import Plan
-from batchctl.config.costs import PRICES_AS_OF, CostLine, total
-from batchctl.config.findings import errors
-from batchctl.config.models import CLUSTER_NAME_PATTERN
 from batchctl.errors import BatchctlError, ConfigError
+
+# Use cases, boto3 and pydantic models are imported inside the commands: `batchctl --help` stays quick.
+if TYPE_CHECKING:
+    from batchctl.cluster.deploy import Plan
+    from batchctl.cluster.validate import ValidationReport
+    from batchctl.config.costs import CostLine
 
 
 @click.command()
@@ -35,6 +38,8 @@ def init(app: AppContext, production: bool, path: Path | None, name: str | None,
     profile = "production" if production else "demo"
     text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text(encoding="utf-8")
     if name:
+        from batchctl.config.models import CLUSTER_NAME_PATTERN
+
         if not re.fullmatch(CLUSTER_NAME_PATTERN, name):
             raise click.BadParameter(
                 "use 2-24 lower-case letters, digits and hyphens, starting with a letter", param_hint="--name"
@@ -46,10 +51,10 @@ def init(app: AppContext, production: bool, path: Path | None, name: str | None,
 
 
 @click.command()
-@click.option("--no-security", is_flag=True, help="Skip the cdk-nag security rules.")
+@click.option("--no-security", is_flag=True, help="Skip the security rules (cdk-nag and checkov).")
 @pass_app
 def validate(app: AppContext, no_security: bool) -> None:
-    """Check the config, synthesize the template, run cfn-lint and cdk-nag."""
+    """Check the config, synthesize the template, run cfn-lint, cdk-nag and checkov."""
     from batchctl.cluster.validate import validate as run_validation
 
     with StackProgress() as progress:
@@ -67,14 +72,29 @@ def validate(app: AppContext, no_security: bool) -> None:
                 render.fail(f"cfn-lint {item.rule_id} {item.path}: {item.message}")
             if not report.lint:
                 render.ok("cfn-lint: no errors or warnings")
-            for nag in report.nag:
-                render.fail(f"cdk-nag {nag.rule_id} {nag.resource}: {nag.message}")
-            if not no_security and not report.nag:
-                render.ok("cdk-nag AwsSolutions: no unsuppressed findings")
-    problems = len(errors(report.findings)) + len(report.lint) + len(report.nag)
+            if not no_security:
+                _print_security(report)
+    problems = report.problem_count
     if problems:
         raise ConfigError(f"{app.config_path}: {problems} problem(s) found")
     render.ok(f"{app.config_path} is valid")
+
+
+def _print_security(report: ValidationReport) -> None:
+    for nag in report.nag:
+        render.fail(f"cdk-nag {nag.rule_id} {nag.resource}: {nag.message}")
+    if not report.nag:
+        render.ok("cdk-nag AwsSolutions: no unsuppressed findings")
+    for check in report.checkov:
+        render.fail(f"checkov {check}")
+    if report.checkov_not_run:
+        render.note(report.checkov_not_run)
+    elif not report.checkov:
+        accepted = len(report.checkov_skips)
+        render.ok(
+            f"checkov {report.checkov_version}: no failed checks"
+            + (f" ({accepted} accepted in the template, each with its reason)" if accepted else "")
+        )
 
 
 @click.command()
@@ -224,6 +244,8 @@ def _print_result(app: AppContext, stack_name: str, status: str, values: dict[st
 
 
 def _print_costs(lines: list[CostLine]) -> None:
+    from batchctl.config.costs import PRICES_AS_OF, total
+
     rows = [(line.item, str(line.count), f"${line.monthly_usd:,.2f}") for line in lines]
     rows.append(("total", "", f"${total(lines):,.2f}"))
     render.table(

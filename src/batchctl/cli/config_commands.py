@@ -6,8 +6,6 @@ import json
 
 import click
 
-from batchctl.config import ClusterConfig
-
 
 @click.group("config")
 def config_group() -> None:
@@ -17,6 +15,8 @@ def config_group() -> None:
 @config_group.command()
 def schema() -> None:
     """Print the JSON Schema of batchctl.yaml (point your editor's YAML plugin at it)."""
+    from batchctl.config import ClusterConfig
+
     document = ClusterConfig.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "batchctl cluster configuration"

@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from batchctl.aws.session import Aws, Target
-from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
 from batchctl.errors import EmulatorNotRunningError
+from batchctl.paths import DEFAULT_CONFIG_FILE
+
+if TYPE_CHECKING:
+    from batchctl.aws.session import Aws, Target
+    from batchctl.config import ClusterConfig
+
+# boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
 
 
 def env_flag(name: str) -> bool:
@@ -32,10 +38,14 @@ class AppContext:
 
     def config(self) -> ClusterConfig:
         if self._config is None:
+            from batchctl.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
     def target(self) -> Target:
+        from batchctl.aws.session import Target
+
         region = self.region or self.config().region
         if not self.local:
             return Target(region=region, profile=self.profile)
@@ -50,5 +60,7 @@ class AppContext:
 
     def aws(self) -> Aws:
         if self._aws is None:
+            from batchctl.aws.session import Aws
+
             self._aws = Aws(self.target())
         return self._aws

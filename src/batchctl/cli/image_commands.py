@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from batchctl.api import Batchctl
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.job_commands import output_option
@@ -25,6 +24,8 @@ def image_group() -> None:
 @pass_app
 def build(app: AppContext, directory: Path, tag: str | None) -> None:
     """Build DIRECTORY's Dockerfile as <repository URI>:<tag> (host networking)."""
+    from batchctl.api import Batchctl
+
     image = Batchctl(app.config(), app.aws).build_image(directory, tag, on_line=render.note)
     if app.json:
         render.as_json(image)
@@ -43,6 +44,8 @@ def build(app: AppContext, directory: Path, tag: str | None) -> None:
 @pass_app
 def push(app: AppContext, tags: tuple[str, ...]) -> None:
     """Push TAGS of the cluster repository (default: every one built here) with an ECR login token."""
+    from batchctl.api import Batchctl
+
     result = Batchctl(app.config(), app.aws).push_image(list(tags) or None, on_line=render.note)
     if app.json:
         render.as_json(result)

@@ -10,7 +10,7 @@ import click
 from batchctl import __version__
 from batchctl.cli import boundary
 from batchctl.cli.context import AppContext, env_flag
-from batchctl.config import DEFAULT_CONFIG_FILE
+from batchctl.paths import DEFAULT_CONFIG_FILE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from batchctl.aws.cloudformation import StackEvent
 from batchctl.cli import render
+
+if TYPE_CHECKING:
+    from batchctl.aws.cloudformation import StackEvent
 
 _STYLES = {"COMPLETE": "green", "FAILED": "bold red", "IN_PROGRESS": "dim", "ROLLBACK": "yellow"}
 

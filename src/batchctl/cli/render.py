@@ -8,19 +8,20 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from batchctl.config import Finding, Level
+if TYPE_CHECKING:
+    from batchctl.config import Finding
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PIPED_WIDTH = 400
-_LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
+_LEVEL_STYLE = {"ERROR": "bold red", "WARNING": "yellow", "INFO": "cyan"}
 
 
 def ok(message: str) -> None:
@@ -45,7 +46,7 @@ def hint(message: str) -> None:
 
 def findings(items: Iterable[Finding]) -> None:
     for finding in items:
-        style = _LEVEL_STYLE[finding.level]
+        style = _LEVEL_STYLE[finding.level.name]
         err.print(f"[{style}]{finding.level.name:<7}[/] {escape(finding.path)}: {escape(finding.message)}")
         if finding.hint:
             err.print(f"        [dim]{escape(finding.hint)}[/]")

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 from batchctl.config.models import ClusterConfig
 from batchctl.config.suggest import did_you_mean
 from batchctl.errors import ConfigError
+from batchctl.paths import DEFAULT_CONFIG_FILE
 
-DEFAULT_CONFIG_FILE = "batchctl.yaml"
+__all__ = ["DEFAULT_CONFIG_FILE", "load_config", "parse_yaml", "read_yaml", "validate_document"]
 
 Loc = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
