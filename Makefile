@@ -7,13 +7,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 BATCHCTL := $(BIN)/batchctl
+# Tools whose dependencies conflict with batchctl's (checkov) live in a virtualenv of their own.
+TOOLS_VENV := $(VENV)-tools
+export BATCHCTL_CHECKOV ?= $(abspath $(TOOLS_VENV))/bin/checkov
 # Everything batchctl keeps on this machine (emulator state and logs, dockerd log).
 export BATCHCTL_HOME ?= $(HOME)/.batchctl
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 14,16,18,20
 PYTEST_ARGS ?=
 
-.PHONY: help setup python docker images lint test test-fast demo demo-clean clean
+.PHONY: help setup python tools docker images lint test test-fast demo demo-clean clean
 
 help:
 	@echo "make demo   deploy the demo cluster into the local emulator and run the helloworld jobs"
@@ -21,13 +24,16 @@ help:
 	@echo "make lint   ruff + mypy"
 	@echo "make setup  install what is missing (virtualenv, packages, Docker engine, base images)"
 
-setup: python docker images
+setup: python tools docker images
 
 python: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	@scripts/setup-python.sh "$(PYTHON)" "$(VENV)"
 	@touch $@
+
+tools: python
+	@scripts/setup-tools.sh "$(PYTHON)" "$(TOOLS_VENV)"
 
 docker:
 	@scripts/setup-docker.sh
@@ -55,4 +61,4 @@ demo-clean: python
 	-$(BATCHCTL) local down
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
+	rm -rf $(VENV) $(TOOLS_VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info

@@ -19,6 +19,9 @@ CLUSTER_NAME = "ClusterName"
 JOB_ROLE_ARN = "JobRoleArn"
 READ_ONLY_BUCKETS = "ReadOnlyBuckets"
 READ_WRITE_BUCKETS = "ReadWriteBuckets"
+# "true" for each queue with a fair-share policy (its jobs need a share identifier). Not prefixed with QUEUE:
+# keys starting with QUEUE name queue ARNs.
+FAIR_SHARE_QUEUE = "FairShareQueue"
 
 BUCKET_ROLES = ("inputs", "workspace", "outputs")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import DEMO_CONFIG
+from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
 
 from batchctl.config import ClusterConfig, Level, check_config
 
@@ -125,3 +127,71 @@ def test_vpc_cidr_too_small_says_the_smallest_that_fits() -> None:
         " — use a /22 or larger"
     ]
     assert _findings(network={"availability_zones": 4, "vpc_cidr": "10.0.0.0/22"}) == []
+
+
+# Each bad combination, through the command line: exit 1, one line naming the problem, nothing synthesized.
+FARGATE_ONLY = {
+    "compute_environments": [{"name": "serverless", "type": "FARGATE"}],
+    "queues": [{"name": "cpu", "compute_environments": ["serverless"]}],
+}
+BAD_COMBINATIONS: dict[str, tuple[dict[str, Any], str]] = {
+    "egress none without endpoints": (
+        {"network": {"egress": "none", "endpoints": False}},
+        "ERROR   network.egress: egress none without endpoints: instances could not pull images, join ECS or "
+        "write logs",
+    ),
+    "GPU compute environment with non-GPU instance types": (
+        {"compute_environments": [{"name": "cpu-spot", "gpu": True, "instance_types": ["g5", "m6i", "c6i"]}]},
+        "ERROR   compute_environments[0].instance_types: gpu: true but m6i, c6i have no GPU",
+    ),
+    "more zones listed than any region has": (
+        {"network": {"availability_zones": [f"us-east-1{letter}" for letter in "abcdefg"]}},
+        "ERROR   network.availability_zones: lists 7 zones; no AWS region has more than 6",
+    ),
+    "VPC CIDR too small for its zones": (
+        {"network": {"availability_zones": 5, "vpc_cidr": "10.0.0.0/24"}},
+        "ERROR   network.vpc_cidr: 10.0.0.0/24 is too small for 5 zones (a public and a private subnet each)",
+    ),
+    "queue with no compute environment": (
+        {"queues": [{"name": "cpu", "compute_environments": []}]},
+        "ERROR   queues[0].compute_environments: queue 'cpu' has no compute environment",
+    ),
+    "Fargate compute environment with GPU jobs": (
+        {**FARGATE_ONLY, "job_definitions": [{"name": "t", "image": "t:1", "gpus": 1, "platform": "FARGATE"}]},
+        "ERROR   job_definitions[0].gpus: Fargate jobs cannot use GPUs",
+    ),
+    "Fargate compute environment asking for GPUs": (
+        {"compute_environments": [{"name": "cpu-spot", "type": "FARGATE", "gpu": True}], "job_definitions": []},
+        "ERROR   compute_environments[0].gpu: Fargate compute environments have no GPUs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_COMBINATIONS))
+def test_bad_combination_is_one_clear_line(case: str, tmp_path: Path, capsys: Any) -> None:
+    changes, expected = BAD_COMBINATIONS[case]
+    config = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, **changes})
+    code, _, err = run_cli(["-f", str(config), "validate"], capsys)
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("ERROR")] == [expected]
+    assert f"Error: {config}: 1 problem(s) found" in err
+    assert "skipped until the configuration errors are fixed" in err
+
+
+@pytest.mark.parametrize(
+    ("bucket", "problem"),
+    [
+        ("My_Bucket", "must be 3-63 characters of lower-case letters, digits, dots and hyphens"),
+        ("data..set", "must not have two adjacent periods"),
+        ("10.0.0.1", "must not look like an IP address"),
+        ("results-s3alias", "uses a prefix or suffix that S3 reserves"),
+    ],
+)
+def test_invalid_bucket_name_is_one_clear_line(bucket: str, problem: str, tmp_path: Path, capsys: Any) -> None:
+    storage = {"create_buckets": False, "read_write": [bucket]}
+    config = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "storage": storage})
+    code, _, err = run_cli(["-f", str(config), "validate"], capsys)
+    assert code == 1
+    (line,) = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert re.fullmatch(rf"Error: {re.escape(str(config))}:\d+: storage\.read_write: bucket '[^']+': .*", line)
+    assert f"bucket {bucket!r}: {problem}" in line

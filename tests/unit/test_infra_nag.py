@@ -77,3 +77,32 @@ def test_flatten_reference_spells_values_as_cdk_nag_does() -> None:
     )
     assert flatten_reference("arn:${AWS::Partition}:logs") == "arn:<AWS::Partition>:logs"
     assert flatten_reference({"Fn::ImportValue": "x"}) == '{"Fn::ImportValue":"x"}'
+
+
+def test_checkov_skips_accumulate_on_the_resource_with_their_reasons() -> None:
+    from aws_cdk import App, Environment, Stack
+    from aws_cdk.assertions import Template
+
+    from batchctl.infra.acknowledgements import skip_checkov_check
+
+    stack = Stack(App(builtin_cloud_formation_validation=False), "Test", env=Environment(region="us-east-1"))
+    bucket = _bucket(stack, "Data")
+    bucket.node.default_child.add_metadata("checkov", {"other": 1})
+    skip_checkov_check(bucket, "CKV_AWS_18", "no access logs")
+    skip_checkov_check(bucket.node.default_child, "CKV_AWS_21", "no versions")
+    (resource,) = Template.from_stack(stack).find_resources("AWS::S3::Bucket").values()
+    assert resource["Metadata"]["checkov"] == {
+        "other": 1,
+        "skip": [{"id": "CKV_AWS_18", "comment": "no access logs"}, {"id": "CKV_AWS_21", "comment": "no versions"}],
+    }
+
+
+def test_checkov_skip_needs_a_cloudformation_resource() -> None:
+    import pytest
+    from aws_cdk import App, Stack
+    from constructs import Construct
+
+    from batchctl.infra.acknowledgements import skip_checkov_check
+
+    with pytest.raises(TypeError, match="has no CloudFormation resource"):
+        skip_checkov_check(Construct(Stack(App(), "Test"), "Empty"), "CKV_AWS_18", "reason")

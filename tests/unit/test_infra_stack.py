@@ -121,6 +121,10 @@ def test_production_outputs() -> None:
     assert "BucketWorkspace" not in declared
     assert declared[outputs.READ_ONLY_BUCKETS] == "reference-data"
     assert declared[outputs.READ_WRITE_BUCKETS] == "batch-results,batch-scratch"
+    # Only the fair-share queue says so: its jobs need a share identifier.
+    assert {key: value for key, value in declared.items() if key.startswith(outputs.FAIR_SHARE_QUEUE)} == {
+        "FairShareQueueCpu": "true"
+    }
     for kind, names in (
         (outputs.QUEUE, ["cpu", "gpu", "fargate"]),
         (outputs.COMPUTE_ENVIRONMENT, ["cpu-spot", "cpu-ondemand", "gpu-spot", "serverless", "serverless-spot"]),

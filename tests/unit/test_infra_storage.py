@@ -116,3 +116,16 @@ def test_a_bucket_listed_both_ways_is_read_write_only() -> None:
     )
     assert [bucket.name for bucket in holder["s"].read_buckets] == ["refs"]
     assert [bucket.name for bucket in holder["s"].read_write_buckets] == ["shared"]
+
+
+def _checkov_skips(resource: dict[str, Any]) -> dict[str, str]:
+    return {skip["id"]: skip["comment"] for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+
+
+def test_checkov_skips_say_why_access_logs_and_versioning_are_off() -> None:
+    template = own_buckets()
+    for role in ("inputs", "workspace"):
+        assert set(_checkov_skips(_bucket(template, role))) == {"CKV_AWS_18", "CKV_AWS_21"}, role
+    # The outputs bucket is versioned: only the access-log check is skipped.
+    assert set(_checkov_skips(_bucket(template, "outputs"))) == {"CKV_AWS_18"}
+    assert "CloudTrail" in _checkov_skips(_bucket(template, "inputs"))["CKV_AWS_18"]

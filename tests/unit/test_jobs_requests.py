@@ -9,7 +9,7 @@ from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, ConfigError, NotFoundError
 from batchctl.jobs.jobfile import parse_job_file
 from batchctl.jobs.models import MAX_JOB_NAME_LENGTH
-from batchctl.jobs.requests import plan_submission, submission_name, with_dependencies
+from batchctl.jobs.requests import plan_submission, submission_name, user_share, with_dependencies
 from batchctl.jobs.resolve import Resolver
 
 ARN = "arn:aws:batch:us-east-1:123456789012"
@@ -159,3 +159,79 @@ def test_bare_input_key_needs_an_inputs_bucket() -> None:
             Resolver(CONFIG, outputs),
         )
     assert caught.value.message.startswith("jobs.yaml:2: job \"a\": inputs: input 'greeting.txt' is a bare key")
+
+
+# Fair share: a queue with a scheduling policy requires a share identifier on every job; other queues refuse one.
+FAIR_CONFIG = ClusterConfig.model_validate(
+    {
+        **DEMO_CONFIG,
+        "queues": [
+            {"name": "cpu", "compute_environments": ["cpu-spot"], "fair_share": True},
+            {"name": "gpu-big", "compute_environments": ["cpu-spot"]},
+        ],
+    }
+)
+FAIR_RESOLVER = Resolver(FAIR_CONFIG, {**OUTPUTS, "FairShareQueueCpu": "true"})
+
+
+def _share_arguments(request: dict[str, object]) -> dict[str, object]:
+    return {key: request[key] for key in ("shareIdentifier", "schedulingPriorityOverride") if key in request}
+
+
+@pytest.mark.parametrize(
+    ("user", "share"),
+    [("alice", "alice"), ("jane.doe@example.com", "janedoeexamplecom"), ("Ω_", "default"), ("a" * 300, "a" * 255)],
+)
+def test_user_share_follows_the_aws_rule(user: str, share: str) -> None:
+    assert user_share(user) == share
+
+
+def test_fair_share_queue_defaults_the_share_to_the_user() -> None:
+    (request,) = plan("jobs:\n  - {name: a, queue: cpu, definition: helloworld}\n", FAIR_RESOLVER)
+    assert _share_arguments(request) == {"shareIdentifier": "alice"}
+
+
+def test_share_and_priority_from_the_job_file() -> None:
+    (request,) = plan(
+        "jobs:\n  - {name: a, queue: cpu, definition: helloworld, share: teamA, scheduling_priority: 9999}\n",
+        FAIR_RESOLVER,
+    )
+    assert _share_arguments(request) == {"shareIdentifier": "teamA", "schedulingPriorityOverride": 9999}
+
+
+def test_queue_without_fair_share_gets_no_share_and_refuses_one() -> None:
+    (request,) = plan("jobs:\n  - {name: a, queue: gpu-big, definition: helloworld}\n", FAIR_RESOLVER)
+    assert _share_arguments(request) == {}
+    with pytest.raises(ConfigError) as caught:
+        plan("jobs:\n  - name: a\n    queue: gpu-big\n    definition: helloworld\n    share: teamA\n", FAIR_RESOLVER)
+    assert caught.value.message == (
+        "jobs.yaml:5: job \"a\": share: queue 'gpu-big' has no fair-share policy: share and scheduling_priority "
+        "apply to fair-share queues only"
+    )
+    with pytest.raises(ConfigError, match=r'jobs\.yaml:2: job "a": scheduling_priority: queue'):
+        plan("jobs:\n  - {name: a, queue: gpu-big, definition: helloworld, scheduling_priority: 1}\n", FAIR_RESOLVER)
+
+
+def test_fair_share_comes_from_the_outputs_not_the_config() -> None:
+    # Configured with fair share but deployed without it (not deployed yet): AWS would refuse a share identifier.
+    (request,) = plan("jobs:\n  - {name: a, queue: cpu, definition: helloworld}\n", Resolver(FAIR_CONFIG, OUTPUTS))
+    assert _share_arguments(request) == {}
+
+
+def test_dry_run_reads_fair_share_from_the_config() -> None:
+    (request,) = plan("jobs:\n  - {name: a, queue: cpu, definition: helloworld}\n", Resolver(FAIR_CONFIG, None))
+    assert _share_arguments(request) == {"shareIdentifier": "alice"}
+
+
+def test_queue_given_by_arn_takes_the_share_as_written() -> None:
+    other = f"{ARN}:job-queue/elsewhere"
+    (plain,) = plan(f"jobs:\n  - {{name: a, queue: '{other}', definition: helloworld}}\n", FAIR_RESOLVER)
+    assert _share_arguments(plain) == {}
+    (shared,) = plan(f"jobs:\n  - {{name: a, queue: '{other}', definition: helloworld, share: x1}}\n", FAIR_RESOLVER)
+    assert _share_arguments(shared) == {"shareIdentifier": "x1"}
+
+
+@pytest.mark.parametrize("share", ["team-a", "team_a", "", "a" * 256])
+def test_share_outside_the_aws_rule_is_refused_where_it_is(share: str) -> None:
+    with pytest.raises(ConfigError, match=r"share: .*a share identifier is 1-255 letters and digits"):
+        parse_job_file(f"jobs:\n  - {{name: a, queue: cpu, definition: helloworld, share: '{share}'}}\n", "jobs.yaml")

@@ -1,17 +1,23 @@
-"""`batchctl validate`: config findings, then synth, cfn-lint and cdk-nag on the result."""
+"""`batchctl validate`: config findings, then synth, cfn-lint, cdk-nag and checkov on the result."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from batchctl.cluster import template as templates
+from batchctl.cluster.checkov import CheckovError, CheckovFinding, CheckovSkip, find_checkov, scan_template
 from batchctl.cluster.lint import LintFinding, lint_template
 from batchctl.cluster.progress import Progress, Silent
 from batchctl.cluster.zones import offline_zones
-from batchctl.config import ClusterConfig, Finding, check_config
+from batchctl.config import ClusterConfig, Finding, Level, check_config
 from batchctl.config.costs import CostLine, network_fixed_costs
 from batchctl.config.findings import errors
+
+# No AWS region has more availability zones than this (us-east-1 has six). Offline, a longer list is known to
+# be wrong; deploy and diff check each listed zone against what the region really offers.
+MAX_ZONES_IN_A_REGION = 6
 
 
 @dataclass
@@ -30,32 +36,74 @@ class ValidationReport:
     template_bytes: int = 0
     lint: list[LintFinding] = field(default_factory=list)
     nag: list[NagResult] = field(default_factory=list)
+    checkov: list[CheckovFinding] = field(default_factory=list)
+    checkov_skips: list[CheckovSkip] = field(default_factory=list)  # accepted in the template, with a reason
+    checkov_version: str = ""
+    checkov_not_run: str = ""  # why checkov did not run (not installed, --no-security)
     skipped: str = ""
 
     @property
+    def problem_count(self) -> int:
+        return len(errors(self.findings)) + len(self.lint) + len(self.nag) + len(self.checkov)
+
+    @property
     def ok(self) -> bool:
-        return not errors(self.findings) and not self.lint and not self.nag
+        return self.problem_count == 0
 
 
-def validate(config: ClusterConfig, progress: Progress | None = None, security: bool = True) -> ValidationReport:
+def validate(
+    config: ClusterConfig,
+    progress: Progress | None = None,
+    security: bool = True,
+    locate_checkov: Callable[[], str | None] = find_checkov,
+) -> ValidationReport:
     progress = progress or Silent()
-    findings = check_config(config)
+    findings = sorted([*check_config(config), *offline_zone_findings(config)], key=lambda finding: -finding.level)
     report = ValidationReport(findings, costs=network_fixed_costs(config))
     if errors(findings):
-        report.skipped = "synth, cfn-lint and cdk-nag skipped until the configuration errors are fixed"
+        report.skipped = "synth, cfn-lint, cdk-nag and checkov skipped until the configuration errors are fixed"
         return report
     zones = offline_zones(config)
-    progress.step("synthesizing the template")
-    template: dict[str, Any] = templates.synthesize(config, zones)
+    progress.step("synthesizing the template" + (" and running cdk-nag (AwsSolutions)" if security else ""))
+    template: dict[str, Any]
+    if security:
+        from batchctl.infra.synth import synthesize_and_check
+
+        synthesis = synthesize_and_check(config, zones)
+        template = synthesis.template
+        report.nag = [NagResult(item.rule_id, item.resource, item.level, item.message) for item in synthesis.nag]
+    else:
+        template = templates.synthesize(config, zones)
     report.resource_count = len(template.get("Resources", {}))
     report.template_bytes = len(templates.to_json(template).encode())
     progress.step("running cfn-lint")
     report.lint = lint_template(template, config.region)
-    if security:
-        progress.step("running cdk-nag (AwsSolutions)")
-        from batchctl.infra.synth import nag_findings
-
-        report.nag = [
-            NagResult(item.rule_id, item.resource, item.level, item.message) for item in nag_findings(config, zones)
-        ]
+    if not security:
+        report.checkov_not_run = "checkov skipped (--no-security)"
+        return report
+    executable = locate_checkov()
+    if executable is None:
+        report.checkov_not_run = (
+            "checkov skipped: not installed (`make setup` installs it in .venv-tools; "
+            "or set BATCHCTL_CHECKOV to its path, or put it on PATH)"
+        )
+        return report
+    progress.step("running checkov")
+    checked = scan_template(executable, template)
+    if checked.parse_failed:
+        raise CheckovError("checkov could not parse the synthesized template", hint=f"run {executable} by hand")
+    report.checkov = checked.failed
+    report.checkov_skips = checked.skipped
+    report.checkov_version = checked.version
     return report
+
+
+def offline_zone_findings(config: ClusterConfig) -> Iterator[Finding]:
+    zones = config.network.availability_zones
+    if isinstance(zones, list) and len(zones) > MAX_ZONES_IN_A_REGION:
+        yield Finding(
+            Level.ERROR,
+            "network.availability_zones",
+            f"lists {len(zones)} zones; no AWS region has more than {MAX_ZONES_IN_A_REGION}",
+            "list fewer zones, or give a count (it is capped to what the region offers)",
+        )

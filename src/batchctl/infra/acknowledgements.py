@@ -1,4 +1,4 @@
-"""Accepted findings (cdk-nag rules, cfn-lint checks): each names its rule, its resource and why."""
+"""Accepted findings (cdk-nag rules, cfn-lint and checkov checks): each names its rule, its resource and why."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from constructs import IConstruct
 HARDCODED_ZONE_CHECK = "W3010"
 MANAGED_POLICY_RULE = "AwsSolutions-IAM4"
 WILDCARD_RULE = "AwsSolutions-IAM5"
+# checkov reads per-resource skips from the template: Metadata.checkov.skip = [{id, comment}].
+CHECKOV_METADATA = "checkov"
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
@@ -56,3 +58,13 @@ def accept_explicit_zone(resource: CfnResource) -> None:
     is built for that one deployment; the emulator also needs real names.
     """
     resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [HARDCODED_ZONE_CHECK]}})
+
+
+def skip_checkov_check(scope: IConstruct, check_id: str, reason: str) -> None:
+    """Tell checkov that `scope`'s resource fails `check_id` on purpose, and why (kept in the template)."""
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{scope.node.path} has no CloudFormation resource to carry a checkov skip")
+    metadata = resource.get_metadata(CHECKOV_METADATA) or {}
+    skips = [*metadata.get("skip", []), {"id": check_id, "comment": reason}]
+    resource.add_metadata(CHECKOV_METADATA, {**metadata, "skip": skips})

@@ -8,12 +8,17 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from batchctl.config.models import ClusterConfig, JobDefinition
+from batchctl.infra.acknowledgements import skip_checkov_check
 from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.registry import Registry
 from batchctl.infra.storage import Storage
 from batchctl.outputs import pascal
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+LOG_ENCRYPTION_REASON = (
+    "CloudWatch Logs encrypts log data at rest with keys it manages. A customer managed KMS key would cost "
+    "$1 a month per cluster plus requests and need a key policy for the Logs service; jobs must not log secrets."
+)
 # Spot reclaims and host failures say "Host EC2 (instance ...) terminated": worth another attempt.
 # Anything else is the job's own failure, which a retry would only repeat.
 RETRY_ON_HOST_FAILURE = batch.CfnJobDefinition.EvaluateOnExitProperty(action="RETRY", on_status_reason="Host EC2*")
@@ -62,6 +67,7 @@ class JobDefinitions(Construct):
                 retention=LOG_RETENTION,
                 removal_policy=RemovalPolicy.DESTROY,
             )
+            skip_checkov_check(log_group, "CKV_AWS_158", LOG_ENCRYPTION_REASON)
             self.log_groups[jd.name] = log_group
             self.by_name[jd.name] = self._job_definition(jd, log_group)
 

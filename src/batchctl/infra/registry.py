@@ -7,6 +7,7 @@ from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from batchctl.config.models import ClusterConfig
+from batchctl.infra.acknowledgements import skip_checkov_check
 
 UNTAGGED_IMAGE_DAYS = 14
 
@@ -29,4 +30,16 @@ class Registry(Construct):
             # Retained like the buckets, so deleting the stack never fails on (or silently loses) images:
             # `batchctl destroy` then deletes the repository when it is empty or --delete-data is given.
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        skip_checkov_check(
+            self.repository,
+            "CKV_AWS_51",
+            "Job definitions name their image by tag (helloworld) and `batchctl image push` moves the tag to the "
+            "new build: immutable tags would freeze every job definition. Scan on push is on; untagged images expire.",
+        )
+        skip_checkov_check(
+            self.repository,
+            "CKV_AWS_136",
+            "ECR encrypts every image at rest (AES-256). A KMS key adds KMS request charges and, as a repository's "
+            "encryption is fixed at creation, switching would replace the repository and its images.",
         )

@@ -61,6 +61,12 @@ class ClusterStack(Stack):
         self._output(outputs.CLUSTER_NAME, config.name, "Name of the batchctl cluster")
         for name, queue in queues.by_name.items():
             self._output(outputs.output_key(outputs.QUEUE, name), queue.ref, f"ARN of job queue {name}")
+        for name in queues.scheduling_policies:
+            self._output(
+                outputs.output_key(outputs.FAIR_SHARE_QUEUE, name),
+                "true",
+                f"Job queue {name} has a fair-share policy: its jobs need a share identifier",
+            )
         for name, environment in compute.by_name.items():
             self._output(
                 outputs.output_key(outputs.COMPUTE_ENVIRONMENT, name),

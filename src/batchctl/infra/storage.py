@@ -9,12 +9,21 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from batchctl.config.models import ClusterConfig
-from batchctl.infra.acknowledgements import acknowledge
+from batchctl.infra.acknowledgements import acknowledge, skip_checkov_check
 from batchctl.outputs import BUCKET_ROLES, pascal
 
 READ_ROLES = ("inputs",)
 READ_WRITE_ROLES = ("workspace", "outputs")
 VERSIONED_ROLES = ("outputs",)
+
+ACCESS_LOGS_REASON = (
+    "Job data buckets: object access is audited with CloudTrail data events where required; "
+    "server access logs would need one more bucket per cluster."
+)
+UNVERSIONED_REASON = (
+    "Inputs are copies of data users keep elsewhere and the workspace holds scratch files between job steps: "
+    "versioning would bill every overwritten object. The outputs bucket is versioned."
+)
 
 
 @dataclass(frozen=True)
@@ -82,10 +91,8 @@ class Storage(Construct):
             # Data outlives the cluster: `batchctl destroy` deletes the buckets only when empty.
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
-            bucket,
-            "AwsSolutions-S1",
-            "Job data buckets: object access is audited with CloudTrail data events where required; "
-            "server access logs would need one more bucket per cluster.",
-        )
+        acknowledge(bucket, "AwsSolutions-S1", ACCESS_LOGS_REASON)
+        skip_checkov_check(bucket, "CKV_AWS_18", ACCESS_LOGS_REASON)
+        if role not in VERSIONED_ROLES:
+            skip_checkov_check(bucket, "CKV_AWS_21", UNVERSIONED_REASON)
         return bucket

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import App
@@ -14,7 +15,13 @@ from batchctl.config.models import ClusterConfig
 from batchctl.infra.nag import NagFinding, check_stack
 from batchctl.infra.stack import ClusterStack, stack_id
 
-__all__ = ["NagFinding", "nag_findings", "synthesize"]
+__all__ = ["NagFinding", "Synthesis", "nag_findings", "synthesize", "synthesize_and_check"]
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    template: dict[str, Any]
+    nag: list[NagFinding]  # unacknowledged cdk-nag AwsSolutions errors and warnings
 
 
 @contextmanager
@@ -46,3 +53,10 @@ def nag_findings(config: ClusterConfig, availability_zones: list[str]) -> list[N
     # The rules read the construct tree after synthesis, when aspects (tags) have run.
     with _synthesized_stack(config, availability_zones) as (stack, _assembly):
         return check_stack(stack)
+
+
+def synthesize_and_check(config: ClusterConfig, availability_zones: list[str]) -> Synthesis:
+    """The template and the cdk-nag findings of one synthesis (each synthesis takes seconds)."""
+    with _synthesized_stack(config, availability_zones) as (stack, assembly):
+        template: dict[str, Any] = assembly.get_stack_artifact(stack.artifact_id).template
+        return Synthesis(template, check_stack(stack))

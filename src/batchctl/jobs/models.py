@@ -16,6 +16,9 @@
           data: s3://bucket/prefix/   #   or a full s3:// URL (an object or a prefix ending in '/')
         timeout: 3600                 # seconds per attempt (at least 60)
         retries: 3                    # attempts in all, as in batchctl.yaml (1 = no retry)
+        share: teamA                  # fair-share queues only: the share the job counts against, up to 255
+                                      #   letters and digits (default: your user name without other characters)
+        scheduling_priority: 10       # fair-share queues only: 0-9999, higher runs first within the share
         tags: {owner: me}
         depends_on:
           - other-job                 # runs after other-job succeeded (all its children, for an array)
@@ -45,6 +48,10 @@ ENV_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 INPUT_NAME_PATTERN = re.compile(r"[A-Za-z0-9_]+")
 MAX_DEPENDENCIES = 20  # AWS Batch limit per job
 MAX_ARRAY_SIZE = 10_000
+# A fair-share identifier: AWS Batch allows up to 255 letters and digits.
+MAX_SHARE_LENGTH = 255
+SHARE_PATTERN = re.compile(rf"[A-Za-z0-9]{{1,{MAX_SHARE_LENGTH}}}")
+MAX_SCHEDULING_PRIORITY = 9999
 
 
 class DependencyType(StrEnum):
@@ -74,6 +81,16 @@ class Job(Strict):
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
     depends_on: list[Dependency] = Field(default_factory=list, max_length=MAX_DEPENDENCIES)
+    share: str | None = Field(
+        default=None,
+        description="Fair-share queues only: the share identifier the job counts against (default: the user name).",
+    )
+    scheduling_priority: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SCHEDULING_PRIORITY,
+        description="Fair-share queues only: higher runs first among the jobs of the same share.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -82,6 +99,14 @@ class Job(Strict):
             raise ValueError("use letters, digits, '-' and '_', starting with a letter or digit")
         if len(value) > MAX_JOB_NAME_LENGTH:
             raise ValueError(f"at most {MAX_JOB_NAME_LENGTH} characters (AWS allows 128 with the submission id)")
+        return value
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Any:
+        value = _scalar_text(value)
+        if isinstance(value, str) and not SHARE_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r}: a share identifier is 1-255 letters and digits (AWS Batch rule)")
         return value
 
     @field_validator("command", mode="before")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from batchctl import outputs as keys
 from batchctl.errors import BatchctlError, ConfigError
 from batchctl.jobs.jobfile import JobFile
-from batchctl.jobs.models import DependencyType, Job
+from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
 
 SUBMITTER_TAG = "submitter"
@@ -17,6 +19,8 @@ SUBMISSION_TAG = "batchctl:submission"
 JOB_NAME_ENV = "BATCHCTL_JOB_NAME"
 INPUT_ENV_PREFIX = "BATCHCTL_INPUT_"
 MAX_TAGS = 50  # AWS limit per resource
+# The share of a user whose name has no letter or digit at all.
+FALLBACK_SHARE = "default"
 
 
 def new_submission_id() -> str:
@@ -26,6 +30,24 @@ def new_submission_id() -> str:
 
 def submission_name(job_name: str, submission_id: str) -> str:
     return f"{job_name}-{submission_id}"
+
+
+def user_share(user: str) -> str:
+    """A user name as a fair-share identifier: AWS Batch allows only letters and digits, at most 255."""
+    return re.sub(r"[^A-Za-z0-9]", "", user)[:MAX_SHARE_LENGTH] or FALLBACK_SHARE
+
+
+def queue_has_fair_share(resolver: Resolver, queue: str) -> bool | None:
+    """Whether a queue has a fair-share policy: from the stack outputs (batchctl.yaml in a dry run).
+
+    None for a queue given by ARN: it is not this cluster's, so batchctl cannot tell.
+    """
+    if queue.startswith("arn:"):
+        return None
+    if resolver.outputs is None:
+        configured = next((item for item in resolver.config.queues if item.name == queue), None)
+        return bool(configured and configured.fair_share)
+    return resolver.outputs.get(keys.output_key(keys.FAIR_SHARE_QUEUE, queue)) == "true"
 
 
 @dataclass(frozen=True)
@@ -79,8 +101,30 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
         if job.retries:
             request["retryStrategy"] = {"attempts": job.retries}
+        try:
+            request.update(_fair_share(job, queue_has_fair_share(resolver, job.queue), user))
+        except BatchctlError as exc:
+            raise _located(exc, job_file.locate(index, "share" if job.share else "scheduling_priority")) from None
         planned.append(PlannedJob(job, request))
     return planned
+
+
+def _fair_share(job: Job, fair_share: bool | None, user: str) -> dict[str, Any]:
+    """SubmitJob's share arguments: a fair-share queue requires a share identifier, any other queue refuses one."""
+    if fair_share is False:
+        if job.share is not None or job.scheduling_priority is not None:
+            raise ConfigError(
+                f"queue {job.queue!r} has no fair-share policy: share and scheduling_priority apply to "
+                "fair-share queues only",
+                hint="remove them, or set fair_share: true on the queue in batchctl.yaml and deploy",
+            )
+        return {}
+    arguments: dict[str, Any] = {}
+    if fair_share or job.share is not None:
+        arguments["shareIdentifier"] = job.share if job.share is not None else user_share(user)
+    if job.scheduling_priority is not None:
+        arguments["schedulingPriorityOverride"] = job.scheduling_priority
+    return arguments
 
 
 def with_dependencies(planned: PlannedJob, job_ids: dict[str, str]) -> dict[str, Any]:
