@@ -22,7 +22,7 @@ help:
 	@echo "make demo   deploy the demo cluster into the local emulator and run the helloworld jobs"
 	@echo "make test   the whole test suite (unit, integration, end-to-end with real containers)"
 	@echo "make lint   ruff + mypy"
-	@echo "make setup  install what is missing (virtualenv, packages, Docker engine, base images)"
+	@echo "make setup  install what is missing (virtualenv, packages, checkov tool venv, Docker engine, base images)"
 
 setup: python tools docker images
 
