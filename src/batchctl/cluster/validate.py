@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,13 +11,9 @@ from batchctl.cluster.checkov import CheckovError, CheckovFinding, CheckovSkip, 
 from batchctl.cluster.lint import LintFinding, lint_template
 from batchctl.cluster.progress import Progress, Silent
 from batchctl.cluster.zones import offline_zones
-from batchctl.config import ClusterConfig, Finding, Level, check_config
+from batchctl.config import ClusterConfig, Finding, check_config
 from batchctl.config.costs import CostLine, network_fixed_costs
 from batchctl.config.findings import errors
-
-# No AWS region has more availability zones than this (us-east-1 has six). Offline, a longer list is known to
-# be wrong; deploy and diff check each listed zone against what the region really offers.
-MAX_ZONES_IN_A_REGION = 6
 
 
 @dataclass
@@ -58,7 +54,7 @@ def validate(
     locate_checkov: Callable[[], str | None] = find_checkov,
 ) -> ValidationReport:
     progress = progress or Silent()
-    findings = sorted([*check_config(config), *offline_zone_findings(config)], key=lambda finding: -finding.level)
+    findings = check_config(config)
     report = ValidationReport(findings, costs=network_fixed_costs(config))
     if errors(findings):
         report.skipped = "synth, cfn-lint, cdk-nag and checkov skipped until the configuration errors are fixed"
@@ -97,13 +93,3 @@ def validate(
     report.checkov_version = checked.version
     return report
 
-
-def offline_zone_findings(config: ClusterConfig) -> Iterator[Finding]:
-    zones = config.network.availability_zones
-    if isinstance(zones, list) and len(zones) > MAX_ZONES_IN_A_REGION:
-        yield Finding(
-            Level.ERROR,
-            "network.availability_zones",
-            f"lists {len(zones)} zones; no AWS region has more than {MAX_ZONES_IN_A_REGION}",
-            "list fewer zones, or give a count (it is capped to what the region offers)",
-        )

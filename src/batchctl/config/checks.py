@@ -13,6 +13,10 @@ from batchctl.config.suggest import did_you_mean
 from batchctl.infra.cidr import smallest_vpc_prefix_length
 from batchctl.outputs import pascal
 
+# No AWS region has more availability zones than this (us-east-1 has six). Offline, a longer list is known to
+# be wrong; deploy and diff check each listed zone against what the region really offers.
+MAX_ZONES_IN_A_REGION = 6
+
 Check = Callable[[ClusterConfig], Iterator[Finding]]
 
 
@@ -190,6 +194,13 @@ def _network(config: ClusterConfig) -> Iterator[Finding]:
             "network.egress",
             "egress none without endpoints: instances could not pull images, join ECS or write logs",
             "set network.endpoints: true, or egress nat-instance / nat-gateway",
+        )
+    if isinstance(network.availability_zones, list) and len(network.availability_zones) > MAX_ZONES_IN_A_REGION:
+        yield Finding(
+            Level.ERROR,
+            "network.availability_zones",
+            f"lists {len(network.availability_zones)} zones; no AWS region has more than {MAX_ZONES_IN_A_REGION}",
+            "list fewer zones, or give a count (it is capped to what the region offers)",
         )
     if isinstance(network.availability_zones, list):
         foreign = [zone for zone in network.availability_zones if not zone.startswith(config.region)]
