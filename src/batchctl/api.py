@@ -37,6 +37,7 @@ from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
 from batchctl.jobs.requests import new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
 from batchctl.jobs.template import builtin_variables
@@ -71,7 +72,7 @@ class PushResult:
 
 
 class Batchctl:
-    """One cluster's job workflow: submit, list, show, logs, cancel, queues, outputs, images."""
+    """One cluster's job workflow: submit, resubmit, list, show, logs, cancel, queues, outputs, images."""
 
     def __init__(
         self,
@@ -162,6 +163,16 @@ class Batchctl:
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
         return SubmitResult(str(path), submission_id, job_file.rendered, requests, jobs)
+
+    def resubmit(self, job_id: str, *, failed_only: bool = False, dry_run: bool = False) -> ResubmitResult:
+        """Run a finished job again as one new job whose outputs land where the original's did.
+
+        failed_only: only an array's FAILED children (a new array over them, or a plain job for one); a dry run
+        reads the original but submits nothing.
+        """
+        return resubmit_job(
+            self._batch(), self.resolver(), job_id, self.target, self.user, failed_only=failed_only, dry_run=dry_run
+        )
 
     def wait(
         self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None

@@ -1,4 +1,4 @@
-"""Job commands: submit, jobs, show, logs, cancel, queues, outputs (over batchctl.api.Batchctl)."""
+"""Job commands: submit, resubmit, jobs, show, logs, cancel, queues, outputs (over batchctl.api.Batchctl)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from batchctl.config import DEFAULT_CONFIG_FILE
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
+from batchctl.jobs.resubmit import ResubmitResult, format_indices
+from batchctl.jobs.show import JobView
 from batchctl.jobs.template import parse_assignments
 from batchctl.jobs.wait import count_by_status, require_success
 
@@ -92,6 +94,49 @@ def submit(
         _print_follow(api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
     if wait or follow:
         require_success(_wait(api, [job.job_id for job in result.jobs]))
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("--failed-only", is_flag=True, help="Only an array's FAILED children (a failed plain job: itself).")
+@click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
+@click.option("--wait", is_flag=True, help="Wait until the new job has finished; exit 1 if it failed.")
+@output_option
+@pass_app
+def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wait: bool) -> None:
+    """Run a finished job again as a new job whose outputs land where the original's did.
+
+    \b
+    With --failed-only an array's failed children run again as a new array over them: its child i stands for
+    original index map[i] (BATCHCTL_INDEX_MAP; the command sees the original index as BATCHCTL_ARRAY_INDEX) and
+    uploads under the original job's output prefix. `show` links the two jobs.
+    """
+    if dry_run and wait:
+        raise click.UsageError("give --dry-run or --wait, not both")
+    api = _api(app)
+    result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run)
+    summary = {"original": result.original_id, "name": result.name, "indices": result.indices}
+    if dry_run:
+        if app.json:
+            render.as_json({**summary, "request": result.request})
+            return
+        render.step(f"resubmitting {result.original_id} would run {_rerun(result)}; its SubmitJob request:")
+        render.as_json(result.request)
+        render.note("nothing was submitted (--dry-run)")
+        return
+    assert result.job is not None
+    new = result.job
+    if app.json:
+        render.as_json({**summary, "job": new, "request": result.request})
+    else:
+        render.ok(f"resubmitted {result.name} {result.original_id} as {new.job_id}: {_rerun(result)}")
+    render.hint(
+        f"next: {_command(app)} show {new.job_id}; "
+        f"{_command(app)} logs {new.job_id}{' --index 0' if new.array_size else ''} -f; "
+        f"{_command(app)} outputs {result.original_id}"
+    )
+    if wait:
+        require_success(_wait(api, [new.job_id]))
 
 
 @click.command()
@@ -182,11 +227,15 @@ def show(app: AppContext, job_id: str) -> None:
         ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream and not job.is_array_parent else ""),
         ("outputs", view.output_url or ""),
         ("depends on", ", ".join(f"{d.get('jobId', 'itself')} {d.get('type', '')}".strip() for d in job.depends_on)),
+        ("resubmit of", _resubmit_of(view)),
+        ("resubmitted as", ", ".join(f"{item.job_id} ({item.status})" for item in view.resubmissions)),
     ]
     width = max(len(key) for key, _ in fields)
     for key, value in fields:
         if value:
             render.out.print(f"  {key:<{width}}  {escape(value)}")
+    if view.resubmissions_unknown:
+        render.note(f"resubmissions not looked up: {view.resubmissions_unknown}")
     if job.attempts:
         render.table(
             "Attempts",
@@ -334,6 +383,26 @@ def _print_submitted(app: AppContext, result: SubmitResult) -> None:
     )
 
 
+def _rerun(result: ResubmitResult) -> str:
+    """What a resubmission runs: `indices 1,3 as an array of 2`, `index 3 as a plain job`, `the whole job`."""
+    if result.indices is None:
+        return "the whole job"
+    if "arrayProperties" in result.request:
+        return f"indices {format_indices(result.indices)} as an array of {len(result.indices)}"
+    return f"index {format_indices(result.indices)} as a plain job"
+
+
+def _resubmit_of(view: JobView) -> str:
+    if not view.resubmit_of:
+        return ""
+    if view.resubmit_indices:
+        plural = "indices" if len(view.resubmit_indices) > 1 else "index"
+        return f"{view.resubmit_of} ({plural} {format_indices(view.resubmit_indices)})"
+    if view.job.is_array_parent:
+        return f"{view.resubmit_of} (all {view.job.array_size} children)"
+    return view.resubmit_of
+
+
 def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
     with render.err.status("waiting for the jobs") as status:
 
@@ -382,4 +451,4 @@ def _time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%m-%d %H:%M:%S") if moment else ""
 
 
-COMMANDS = [submit, jobs, show, logs, cancel, queues, outputs]
+COMMANDS = [submit, resubmit, jobs, show, logs, cancel, queues, outputs]

@@ -13,6 +13,10 @@ ACTIVE_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 ALL_STATUSES = ACTIVE_STATUSES + TERMINAL_STATUSES
 NOT_STARTED_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE")
+# A re-run of some children of an earlier array (see batchctl.runner.job): child i stands for original index map[i].
+INDEX_MAP_ENV = "BATCHCTL_INDEX_MAP"
+RESUBMIT_OF_TAG = "batchctl:resubmit-of"  # on a resubmission: the id of the job it re-runs
+RESUBMIT_INDICES_TAG = "batchctl:resubmit-indices"  # and which original indices, e.g. "1 3 5-9"
 _ONE_DAY_MS = 86_400_000
 
 
@@ -25,6 +29,12 @@ def parse_statuses(text: str) -> tuple[str, ...]:
             f"unknown job status {', '.join(unknown) or repr(text)}", hint=f"use any of {','.join(ALL_STATUSES)}"
         )
     return statuses
+
+
+def parse_index_map(text: str) -> list[int]:
+    """`1,3` -> [1, 3]; anything the runner would reject reads as no map."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [int(item) for item in items] if all(item.isdigit() for item in items) else []
 
 
 def job_not_found(job_id: str, target: str) -> NotFoundError:
@@ -72,12 +82,26 @@ class JobRecord:
         return self.array_size is not None
 
     @property
+    def is_array_child(self) -> bool:
+        # AWS gives a child `<parent id>:<index>` (the emulator's DescribeJobs omits the child's arrayProperties).
+        return self.array_index is not None or ":" in self.id
+
+    @property
     def parent_id(self) -> str:
         return self.id.split(":", 1)[0]
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def index_map(self) -> list[int]:
+        """The original indices this job's children stand for (BATCHCTL_INDEX_MAP); empty when it has none."""
+        return parse_index_map(self.environment.get(INDEX_MAP_ENV, ""))
+
+    @property
+    def resubmit_of(self) -> str | None:
+        return self.tags.get(RESUBMIT_OF_TAG) or None
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> JobRecord:

@@ -1,0 +1,252 @@
+"""`batchctl resubmit JOB [--failed-only]`: run a finished job again as one new job that writes where it wrote.
+
+The new job is rebuilt from what DescribeJobs says about the original: queue, job definition (the same revision),
+command, environment, resource requirements, timeout, retry strategy, tags, propagateTags, share identifier,
+scheduling priority and parameters. Dependencies are not carried over (the jobs the original waited for have run);
+an array's SEQUENTIAL order is.
+
+- Outputs: BATCHCTL_OUTPUT_PREFIX is the original's prefix (s3://<outputs>/<job name>/<original id>/) and the
+  runner appends each child's original index, so a re-run replaces exactly what the indices it re-runs wrote.
+- --failed-only re-runs an array's FAILED children as an array over them with BATCHCTL_INDEX_MAP="1,3" (child i
+  stands for original index map[i]). A single failed child runs as a plain job with a one-index map: AWS arrays
+  have at least 2 children. The failed children come from ListJobs(arrayJobId, jobStatus=FAILED), one call per
+  1000 failed children, where DescribeJobs of every child would take ceil(N/100) calls for N children; a SUCCEEDED
+  parent needs no call at all.
+- The name is `<original AWS name>-r<n>`, n one more than the resubmissions found (batchctl.jobs.show), so the
+  original finds its resubmissions with one ListJobs call. It is submitted by submit_once: looked up by that name
+  before any retry, never created twice.
+- Tags: the original's, with `submitter` = who resubmits, `batchctl:resubmit-of` = the original's id and
+  `batchctl:resubmit-indices` = the original indices re-run.
+
+A resubmission can be resubmitted in turn: its index map is composed and its output prefix kept, so outputs always
+land under the first job's prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from batchctl.aws.batch import Batch
+from batchctl.errors import BatchctlError
+from batchctl.jobs.records import (
+    INDEX_MAP_ENV,
+    RESUBMIT_INDICES_TAG,
+    RESUBMIT_OF_TAG,
+    JobRecord,
+    job_not_found,
+)
+from batchctl.jobs.requests import JOB_NAME_ENV, JOB_TAG, MAX_TAGS, SUBMITTER_TAG
+from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.show import (
+    OUTPUT_PREFIX_ENV,
+    RESUBMISSION_MARK,
+    find_resubmissions,
+    output_base,
+    resubmission_base,
+)
+from batchctl.jobs.submit import SubmittedJob, submit_once
+
+MAX_SUBMIT_BYTES = 30 * 1024  # AWS Batch's limit on a SubmitJob payload
+MAX_TAG_VALUE = 256
+RESERVED_ENV_PREFIX = "AWS_BATCH"  # set by AWS Batch; SubmitJob refuses overrides of them
+RESERVED_TAG_PREFIX = "aws:"
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the new job runs: the original indices (None: a plain job as a whole), its size and index map."""
+
+    indices: list[int] | None
+    array_size: int | None
+    index_map: list[int]
+
+
+@dataclass(frozen=True)
+class ResubmitResult:
+    original_id: str
+    name: str  # the job's name (from the job file)
+    indices: list[int] | None  # original indices the new job re-runs; None for a plain job re-run as a whole
+    request: dict[str, Any]  # the SubmitJob request as sent (or, for a dry run, as it would be)
+    job: SubmittedJob | None = None  # None for a dry run
+    dry_run: bool = False
+
+
+def resubmit_job(
+    batch: Batch,
+    resolver: Resolver,
+    job_id: str,
+    target: str,
+    user: str,
+    *,
+    failed_only: bool = False,
+    dry_run: bool = False,
+    sleep: Sleep = time.sleep,
+) -> ResubmitResult:
+    details = batch.describe_jobs([job_id])
+    if not details:
+        raise job_not_found(job_id, target)
+    detail = details[0]
+    original = JobRecord.from_detail(detail)
+    check_resubmittable(original, failed_only)
+    failed = failed_indices(batch, original) if failed_only and original.is_array_parent else None
+    if failed == []:
+        raise BatchctlError(f"nothing to resubmit: no child of job {original.id} FAILED")
+    coverage = coverage_of(original, failed)
+    number = 1 + max((item.number for item in find_resubmissions(batch, original)), default=0)
+    name = f"{resubmission_base(original.aws_name)}{RESUBMISSION_MARK}{number}"
+    request = resubmission_request(detail, original, coverage, name, user, output_base(original, resolver))
+    result = ResubmitResult(original.id, original.name, coverage.indices, request, dry_run=dry_run)
+    if dry_run:
+        return result
+    new_id = submit_once(batch, request, sleep)
+    job = SubmittedJob(original.name, name, new_id, coverage.array_size, original.queue, original.definition)
+    return ResubmitResult(original.id, original.name, coverage.indices, request, job)
+
+
+def check_resubmittable(original: JobRecord, failed_only: bool) -> None:
+    """Refuse, in one line, what cannot be resubmitted: a child, an unfinished job, nothing that failed."""
+    if original.is_array_child:
+        raise BatchctlError(
+            f"job {original.id} is a child of array {original.parent_id}: resubmit the array",
+            hint=f"batchctl resubmit {original.parent_id} --failed-only",
+        )
+    if not original.terminal:
+        follow = f"batchctl show {original.id}" if original.is_array_parent else f"batchctl logs {original.id} -f"
+        raise BatchctlError(f"job {original.id} is {original.status}: wait for it to finish ({follow})")
+    if failed_only and original.status == "SUCCEEDED":
+        what = f"all {original.array_size} children" if original.is_array_parent else f"job {original.id}"
+        raise BatchctlError(
+            f"nothing to resubmit: {what} SUCCEEDED", hint=f"to run it again anyway: batchctl resubmit {original.id}"
+        )
+
+
+def failed_indices(batch: Batch, parent: JobRecord) -> list[int]:
+    """The indices of an array's FAILED children: one ListJobs call per 1000 of them."""
+    found: set[int] = set()
+    for page in batch.list_jobs(array_job_id=parent.id, status="FAILED"):
+        for summary in page:
+            if summary.get("status", "FAILED") != "FAILED":
+                continue
+            index = (summary.get("arrayProperties") or {}).get("index")
+            suffix = str(summary.get("jobId", "")).rpartition(":")[2]
+            if index is None and suffix.isdigit():
+                index = int(suffix)
+            if index is not None:
+                found.add(int(index))
+    return sorted(found)
+
+
+def coverage_of(original: JobRecord, failed: list[int] | None) -> Coverage:
+    """The new job for `failed` children of an array (None: all of it), in the original's index space."""
+    current = original.index_map  # the original may itself be a resubmission
+    if not original.is_array_parent:
+        return Coverage(current or None, None, current)
+    if failed is None:
+        return Coverage(current or list(range(original.array_size or 0)), original.array_size, current)
+    if current and max(failed) >= len(current):
+        raise BatchctlError(
+            f"job {original.id}: {INDEX_MAP_ENV} has {len(current)} indices but child {max(failed)} failed"
+        )
+    indices = [current[index] for index in failed] if current else list(failed)
+    return Coverage(indices, len(indices) if len(indices) > 1 else None, indices)
+
+
+def resubmission_request(
+    detail: dict[str, Any],
+    original: JobRecord,
+    coverage: Coverage,
+    name: str,
+    user: str,
+    output_prefix: str | None,
+) -> dict[str, Any]:
+    """The SubmitJob request of the new job, from the original's DescribeJobs detail. No AWS calls."""
+    container = detail.get("container") or {}
+    overrides: dict[str, Any] = {"environment": _environment(original, coverage, output_prefix)}
+    if container.get("command"):
+        overrides["command"] = list(container["command"])
+    requirements = [
+        {"type": item["type"], "value": item["value"]} for item in container.get("resourceRequirements") or []
+    ]
+    if requirements:
+        overrides["resourceRequirements"] = requirements
+    request: dict[str, Any] = {
+        "jobName": name,
+        "jobQueue": original.queue,
+        "jobDefinition": original.definition,
+        "containerOverrides": overrides,
+        "tags": _tags(original, coverage, user),
+    }
+    if "propagateTags" in detail:
+        request["propagateTags"] = bool(detail["propagateTags"])
+    elif JOB_TAG in original.tags:
+        request["propagateTags"] = True  # batchctl submits every job so; not every DescribeJobs reports it
+    if coverage.array_size:
+        request["arrayProperties"] = {"size": coverage.array_size}
+        if any(item.get("type") == "SEQUENTIAL" and "jobId" not in item for item in original.depends_on):
+            request["dependsOn"] = [{"type": "SEQUENTIAL"}]
+    for key in ("timeout", "retryStrategy", "shareIdentifier"):
+        if detail.get(key):
+            request[key] = detail[key]
+    if detail.get("schedulingPriority") is not None:
+        request["schedulingPriorityOverride"] = detail["schedulingPriority"]
+    if detail.get("parameters"):
+        request["parameters"] = dict(detail["parameters"])
+    size = len(json.dumps(request).encode())
+    if size > MAX_SUBMIT_BYTES:
+        raise BatchctlError(
+            f"the resubmission of job {original.id} would be a {size // 1024} KiB SubmitJob request, over AWS's "
+            f"{MAX_SUBMIT_BYTES // 1024} KiB: {len(coverage.indices or [])} indices are too many for {INDEX_MAP_ENV}",
+            hint=f"re-run the whole array: batchctl resubmit {original.id}",
+        )
+    return request
+
+
+def format_indices(indices: list[int], separator: str = ",") -> str:
+    """[0, 1, 2, 5, 7, 8] -> `0-2,5,7-8`."""
+    runs: list[str] = []
+    ordered = sorted(set(indices))
+    start = 0
+    for position in range(1, len(ordered) + 1):
+        if position == len(ordered) or ordered[position] != ordered[position - 1] + 1:
+            first, last = ordered[start], ordered[position - 1]
+            runs.append(str(first) if first == last else f"{first}-{last}")
+            start = position
+    return separator.join(runs)
+
+
+def _environment(original: JobRecord, coverage: Coverage, output_prefix: str | None) -> list[dict[str, str]]:
+    environment = {key: value for key, value in original.environment.items() if not key.startswith(RESERVED_ENV_PREFIX)}
+    environment.pop(INDEX_MAP_ENV, None)
+    if coverage.index_map:
+        environment[INDEX_MAP_ENV] = ",".join(str(index) for index in coverage.index_map)
+    if output_prefix:
+        environment[OUTPUT_PREFIX_ENV] = output_prefix
+    if JOB_NAME_ENV not in environment and JOB_TAG in original.tags:
+        environment[JOB_NAME_ENV] = original.tags[JOB_TAG]
+    return [{"name": key, "value": value} for key, value in environment.items()]
+
+
+def _tags(original: JobRecord, coverage: Coverage, user: str) -> dict[str, str]:
+    tags = {key: value for key, value in original.tags.items() if not key.startswith(RESERVED_TAG_PREFIX)}
+    tags[SUBMITTER_TAG] = user
+    tags[RESUBMIT_OF_TAG] = original.id
+    tags.pop(RESUBMIT_INDICES_TAG, None)
+    if coverage.indices is not None:
+        # Tag values allow no commas; a value too long for a tag is summed up (the index map has them all).
+        text = format_indices(coverage.indices, " ")
+        if len(text) > MAX_TAG_VALUE:
+            text = f"{len(coverage.indices)} indices from {min(coverage.indices)} to {max(coverage.indices)}"
+        tags[RESUBMIT_INDICES_TAG] = text
+    if len(tags) > MAX_TAGS:
+        raise BatchctlError(
+            f"job {original.id} has {len(original.tags)} tags: its resubmission would have {len(tags)}, "
+            f"AWS allows {MAX_TAGS}",
+            hint="remove some tags from the job file and submit it again",
+        )
+    return tags
