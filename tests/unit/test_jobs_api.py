@@ -304,11 +304,17 @@ def test_a_job_that_does_not_exist(api: Batchctl, aws: StubAws) -> None:
 
 def test_show_gives_the_log_stream_and_output_prefix(api: Batchctl, aws: StubAws) -> None:
     container = {"logStreamName": "helloworld/default/t1", "exitCode": 0, "environment": []}
-    aws.stub("batch").add_response("describe_jobs", {"jobs": [detail("id-1", container=container)]}, {"jobs": ["id-1"]})
+    batch = aws.stub("batch")
+    batch.add_response("describe_jobs", {"jobs": [detail("id-1", container=container)]}, {"jobs": ["id-1"]})
+    # A finished job's resubmissions are found with one ListJobs call by name prefix.
+    by_name = {"jobQueue": QUEUE, "filters": [{"name": "JOB_NAME", "values": ["job-0a1b2c3d-r*"]}], "maxResults": 1000}
+    batch.add_response("list_jobs", {"jobSummaryList": []}, by_name)
     view = api.show("id-1")
     assert (view.queue, view.definition, view.log_group) == ("cpu", "helloworld", "/demo/job/helloworld")
     assert view.output_url == "s3://demo-outputs/job/id-1/"
     assert view.job.log_stream == "helloworld/default/t1"
+    assert (view.resubmissions, view.resubmissions_unknown) == ([], None)
+    batch.assert_no_pending_responses()
 
 
 def test_logs_of_a_job_that_has_not_started(api: Batchctl, aws: StubAws) -> None:
