@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,19 @@ DEMO_CONFIG: dict[str, Any] = {
         {"name": "helloworld", "image": "helloworld", "command": ["python3", "/app/hello.py"], "memory": 512}
     ],
 }
+
+
+def no_credentials_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with no AWS credentials (and no emulator state) for subprocess runs."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BATCHCTL_"))}
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        # Keep botocore from asking the instance metadata service (an off-machine address).
+        AWS_EC2_METADATA_DISABLED="true",
+        BATCHCTL_HOME=str(tmp_path / "home"),
+    )
+    return env
 
 
 def write_yaml(path: Path, data: Any) -> Path:

@@ -8,19 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import DEMO_CONFIG, run_batchctl, run_cli, write_yaml
-
-
-def _no_credentials_env(tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BATCHCTL_"))}
-    env.update(
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-        AWS_CONFIG_FILE=str(tmp_path / "none"),
-        # Keep botocore from asking the instance metadata service (an off-machine address).
-        AWS_EC2_METADATA_DISABLED="true",
-        BATCHCTL_HOME=str(tmp_path / "home"),
-    )
-    return env
+from tests.helpers import DEMO_CONFIG, no_credentials_env, run_batchctl, run_cli, write_yaml
 
 
 def test_missing_config_file(tmp_path: Path, capsys: Any) -> None:
@@ -99,7 +87,7 @@ def test_config_schema_is_json_schema(capsys: Any) -> None:
 
 def test_no_aws_credentials(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "batchctl.yaml", DEMO_CONFIG)
-    result = run_batchctl(["-f", str(config), "status"], env=_no_credentials_env(tmp_path))
+    result = run_batchctl(["-f", str(config), "status"], env=no_credentials_env(tmp_path))
     assert result.returncode == 1, result.stderr
     assert "Error: no AWS credentials found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -107,7 +95,7 @@ def test_no_aws_credentials(tmp_path: Path) -> None:
 
 def test_local_without_emulator(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "batchctl.yaml", DEMO_CONFIG)
-    result = run_batchctl(["-f", str(config), "--local", "status"], env=_no_credentials_env(tmp_path))
+    result = run_batchctl(["-f", str(config), "--local", "status"], env=no_credentials_env(tmp_path))
     assert result.returncode == 1, result.stderr
     assert "Error: --local was given but the local emulator is not running" in result.stderr
     assert "batchctl local up" in result.stderr

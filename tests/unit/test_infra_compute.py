@@ -6,27 +6,11 @@ from typing import Any
 
 import pytest
 from tests.unit.infra_fixtures import (
-    DEMO,
-    ONE_ZONE,
-    PRODUCTION,
-    THREE_ZONES,
-    config,
     get_att,
     logical_id,
     ref,
     resources,
-    template_of,
 )
-
-
-@pytest.fixture(scope="module")
-def demo() -> dict[str, Any]:
-    return template_of(config(DEMO), ONE_ZONE)
-
-
-@pytest.fixture(scope="module")
-def production() -> dict[str, Any]:
-    return template_of(config(PRODUCTION), THREE_ZONES)
 
 
 def _environment(template: dict[str, Any], construct: str) -> dict[str, Any]:

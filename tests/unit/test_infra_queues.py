@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from tests.unit.infra_fixtures import (
     DEMO,
     ONE_ZONE,
-    PRODUCTION,
-    THREE_ZONES,
     config,
     logical_id,
     ref,
     resources,
     template_of,
 )
-
-
-@pytest.fixture(scope="module")
-def production() -> dict[str, Any]:
-    return template_of(config(PRODUCTION), THREE_ZONES)
 
 
 def _queue(template: dict[str, Any], construct: str) -> dict[str, Any]:

@@ -51,11 +51,6 @@ def case(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     return request.param, template_of(cluster, zones)
 
 
-@pytest.fixture(scope="module")
-def demo() -> dict[str, Any]:
-    return template_of(config(DEMO), ONE_ZONE)
-
-
 def test_demo_resources(demo: dict[str, Any]) -> None:
     assert Counter(resource["Type"] for resource in demo["Resources"].values()) == {
         "AWS::EC2::VPC": 1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,24 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
+from tests.helpers import DEMO_CONFIG, no_credentials_env, run_cli, write_yaml
 
 from batchctl.cli import job_commands
 from batchctl.jobs.logs import LogSource
 from batchctl.jobs.records import JobRecord
 
 HEAVY_MODULES = ("aws_cdk", "jsii", "cdk_nag", "moto", "docker")
-
-
-def _no_credentials_env(tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BATCHCTL_"))}
-    env.update(
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-        AWS_CONFIG_FILE=str(tmp_path / "none"),
-        AWS_EC2_METADATA_DISABLED="true",
-        BATCHCTL_HOME=str(tmp_path / "home"),
-    )
-    return env
 
 
 def test_job_commands_import_no_cdk_and_no_emulator() -> None:
@@ -80,7 +68,7 @@ def test_dry_run_needs_no_credentials(tmp_path: Path, cluster: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        env=_no_credentials_env(tmp_path),
+        env=no_credentials_env(tmp_path),
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
