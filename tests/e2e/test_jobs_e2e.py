@@ -8,62 +8,39 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.emulator_fixtures import Emulator, require_image
-from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
+from tests.deployed_cluster import HELLOWORLD, DeployedCluster, deploy_cluster, first_json
+from tests.emulator_fixtures import Emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
 
-REPO = Path(__file__).resolve().parents[2]
 CLUSTER = "e2e"
 
 
 @pytest.fixture(scope="module")
-def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The demo cluster deployed into the emulator, with the helloworld image built for it."""
-    require_image("batchctl/base:latest")
-    workdir = tmp_path_factory.mktemp("e2e")
-    config = write_yaml(workdir / "batchctl.yaml", {**DEMO_CONFIG, "name": CLUSTER})
-    code, out, err = capture_cli(["--local", "-f", str(config), "-o", "json", "deploy", "--yes"])
-    assert code == 0, err
-    outputs = json.loads(out)["outputs"]
-    code, _, err = capture_cli(
-        ["--local", "-f", str(config), "image", "build", str(REPO / "examples" / "helloworld"), "--tag", "helloworld"]
-    )
-    assert code == 0, err
-    yield {"config": config, "outputs": outputs, "workdir": workdir}
+def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> DeployedCluster:
+    return deploy_cluster(CLUSTER, tmp_path_factory)
 
 
-def cli(cluster: dict[str, Any], *args: str) -> tuple[int, str, str]:
-    return capture_cli(["--local", "-f", str(cluster["config"]), *args])
-
-
-def job_file(cluster: dict[str, Any], name: str, jobs: list[dict[str, Any]]) -> Path:
-    return write_yaml(cluster["workdir"] / f"{name}.yaml", {"jobs": jobs})
-
-
-def submit(cluster: dict[str, Any], path: Path, *extra: str) -> tuple[int, list[str], str]:
-    code, out, err = cli(cluster, "-o", "json", "submit", str(path), *extra)
+def submit(cluster: DeployedCluster, path: Path, *extra: str) -> tuple[int, list[str], str]:
+    code, out, err = cluster.cli("-o", "json", "submit", str(path), *extra)
     # With --wait the JSON of the submission comes first; the wait's summary goes to stderr.
-    ids = [job["job_id"] for job in json.JSONDecoder().raw_decode(out)[0]["jobs"]] if out.strip() else []
+    ids = [job["job_id"] for job in first_json(out)["jobs"]] if out.strip() else []
     return code, ids, err
 
 
-def show(cluster: dict[str, Any], job_id: str) -> dict[str, Any]:
-    code, out, err = cli(cluster, "-o", "json", "show", job_id)
-    assert code == 0, err
-    job: dict[str, Any] = json.loads(out)["job"]
+def job_of(cluster: DeployedCluster, job_id: str) -> dict[str, Any]:
+    job: dict[str, Any] = cluster.show(job_id)["job"]
     return job
 
 
-def wait_for_status(cluster: dict[str, Any], job_id: str, wanted: set[str], timeout: float = 60) -> dict[str, Any]:
+def wait_for_status(cluster: DeployedCluster, job_id: str, wanted: set[str], timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        view = show(cluster, job_id)
+        view = job_of(cluster, job_id)
         if view["status"] in wanted:
             return view
         assert time.monotonic() < deadline, f"job {job_id} still {view['status']} after {timeout} s"
@@ -71,13 +48,12 @@ def wait_for_status(cluster: dict[str, Any], job_id: str, wanted: set[str], time
 
 
 def test_job_reads_staged_input_and_outputs_download(
-    cluster: dict[str, Any], emulator: Emulator, tmp_path: Path
+    cluster: DeployedCluster, emulator: Emulator, tmp_path: Path
 ) -> None:
     emulator.client("s3").put_object(
-        Bucket=cluster["outputs"]["BucketInputs"], Key="greetings/fr.txt", Body=b"bonjour depuis S3\n"
+        Bucket=cluster.outputs["BucketInputs"], Key="greetings/fr.txt", Body=b"bonjour depuis S3\n"
     )
-    path = job_file(
-        cluster,
+    path = cluster.job_file(
         "input",
         [
             {
@@ -92,21 +68,20 @@ def test_job_reads_staged_input_and_outputs_download(
     code, (job_id,), err = submit(cluster, path, "--wait")
     assert code == 0, err
 
-    code, out, err = cli(cluster, "logs", job_id)
+    code, out, err = cluster.cli("logs", job_id)
     assert code == 0, err
     assert "salut, world!" in out
     assert "input greeting/fr.txt: bonjour depuis S3" in out
 
-    code, _, err = cli(cluster, "outputs", job_id, "--download", str(tmp_path / "out"))
+    code, _, err = cluster.cli("outputs", job_id, "--download", str(tmp_path / "out"))
     assert code == 0, err
     assert (tmp_path / "out" / "hello.txt").read_text() == "salut, world!\ninput greeting/fr.txt: bonjour depuis S3\n"
     usage = json.loads((tmp_path / "out" / "_batchctl" / "usage.json").read_text())
     assert usage["exit_code"] == 0
 
 
-def test_failing_command_is_failed_with_exit_code_and_partial_outputs(cluster: dict[str, Any]) -> None:
-    path = job_file(
-        cluster,
+def test_failing_command_is_failed_with_exit_code_and_partial_outputs(cluster: DeployedCluster) -> None:
+    path = cluster.job_file(
         "failing",
         [
             {
@@ -119,21 +94,20 @@ def test_failing_command_is_failed_with_exit_code_and_partial_outputs(cluster: d
     )
     code, (job_id,), err = submit(cluster, path, "--wait")
     assert code == 1, err
-    view = show(cluster, job_id)
+    view = job_of(cluster, job_id)
     assert view["status"] == "FAILED"
     assert [attempt["exit_code"] for attempt in view["attempts"]][-1] == 3
 
-    code, out, err = cli(cluster, "-o", "json", "outputs", job_id)
+    code, out, err = cluster.cli("-o", "json", "outputs", job_id)
     assert code == 0, err
     files = {item["relative"] for item in json.loads(out)["files"]}
     assert {"hello.txt", "_batchctl/usage.json"} <= files
 
 
-def test_cancel_of_a_running_job_stops_its_container(cluster: dict[str, Any]) -> None:
+def test_cancel_of_a_running_job_stops_its_container(cluster: DeployedCluster) -> None:
     import docker
 
-    path = job_file(
-        cluster,
+    path = cluster.job_file(
         "sleeper",
         [
             {
@@ -148,7 +122,7 @@ def test_cancel_of_a_running_job_stops_its_container(cluster: dict[str, Any]) ->
     assert code == 0, err
     wait_for_status(cluster, job_id, {"RUNNING"})
     client = docker.from_env()
-    image = f"{cluster['outputs']['RepositoryUri']}:helloworld"
+    image = f"{cluster.outputs['RepositoryUri']}:helloworld"
 
     def running_containers() -> int:
         return sum(1 for c in client.containers.list() if image in (c.image.tags or []))
@@ -158,7 +132,7 @@ def test_cancel_of_a_running_job_stops_its_container(cluster: dict[str, Any]) ->
         assert time.monotonic() < deadline, "the job's container never started"
         time.sleep(0.5)
 
-    code, _, err = cli(cluster, "cancel", job_id, "--reason", "e2e test")
+    code, _, err = cluster.cli("cancel", job_id, "--reason", "e2e test")
     assert code == 0, err
     view = wait_for_status(cluster, job_id, {"FAILED", "SUCCEEDED"}, timeout=90)
     assert view["status"] == "FAILED"
@@ -169,9 +143,8 @@ def test_cancel_of_a_running_job_stops_its_container(cluster: dict[str, Any]) ->
     client.close()
 
 
-def test_logs_of_a_job_that_has_not_started(cluster: dict[str, Any]) -> None:
-    path = job_file(
-        cluster,
+def test_logs_of_a_job_that_has_not_started(cluster: DeployedCluster) -> None:
+    path = cluster.job_file(
         "later",
         [
             {"name": "first", "queue": "cpu", "definition": "helloworld", "command": ["python3", "/app/hello.py"]},
@@ -193,20 +166,20 @@ def test_logs_of_a_job_that_has_not_started(cluster: dict[str, Any]) -> None:
     )
     code, ids, err = submit(cluster, path)
     assert code == 0, err
-    code, out, err = cli(cluster, "logs", ids[2])
+    code, out, err = cluster.cli("logs", ids[2])
     assert code == 0, err
     assert "no logs yet" in err
-    code, out, err = cli(cluster, "logs", ids[2], "-f")
+    code, out, err = cluster.cli("logs", ids[2], "-f")
     assert code == 0, err
     assert "hello, world!" in out
 
 
-def test_example_job_file_runs_array_and_dependencies(cluster: dict[str, Any]) -> None:
-    code, ids, err = submit(cluster, REPO / "examples" / "helloworld" / "jobs.yaml", "--wait")
+def test_example_job_file_runs_array_and_dependencies(cluster: DeployedCluster) -> None:
+    code, ids, err = submit(cluster, HELLOWORLD / "jobs.yaml", "--wait")
     assert code == 0, err
-    views = [show(cluster, job_id) for job_id in ids]
+    views = [job_of(cluster, job_id) for job_id in ids]
     assert [view["status"] for view in views] == ["SUCCEEDED"] * len(ids)
     array = next(view for view in views if view.get("array_size") == 3)
-    code, out, err = cli(cluster, "logs", array["id"], "--index", "2")
+    code, out, err = cluster.cli("logs", array["id"], "--index", "2")
     assert code == 0, err
     assert "(array index 2)" in out

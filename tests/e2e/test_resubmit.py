@@ -10,19 +10,15 @@ In CI (CI=true) a missing Docker engine or base image fails these tests; elsewhe
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from tests.emulator_fixtures import Emulator, require_image
-from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
+from tests.deployed_cluster import DeployedCluster, deploy_cluster, first_json
+from tests.emulator_fixtures import Emulator
+from tests.helpers import write_yaml
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
 
-REPO = Path(__file__).resolve().parents[2]
 CLUSTER = "resubmit"
 
 # Debian's boto3 in the base image ignores AWS_ENDPOINT_URL: the endpoint is passed explicitly.
@@ -45,41 +41,14 @@ raise SystemExit(1 if index in failing and not fixed else 0)
 
 
 @pytest.fixture(scope="module")
-def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The demo cluster deployed into the emulator under its own name, with the helloworld image built for it."""
-    require_image("batchctl/base:latest")
-    workdir = tmp_path_factory.mktemp("resubmit")
-    config = write_yaml(workdir / "batchctl.yaml", {**DEMO_CONFIG, "name": CLUSTER})
-    code, out, err = capture_cli(["--local", "-f", str(config), "-o", "json", "deploy", "--yes"])
-    assert code == 0, err
-    outputs = json.loads(out)["outputs"]
-    code, _, err = capture_cli(
-        ["--local", "-f", str(config), "image", "build", str(REPO / "examples" / "helloworld"), "--tag", "helloworld"]
-    )
-    assert code == 0, err
-    yield {"config": config, "outputs": outputs, "workdir": workdir}
+def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> DeployedCluster:
+    return deploy_cluster(CLUSTER, tmp_path_factory)
 
 
-def cli(cluster: dict[str, Any], *args: str) -> tuple[int, str, str]:
-    return capture_cli(["--local", "-f", str(cluster["config"]), *args])
-
-
-def first_json(out: str) -> Any:
-    """The first JSON document of stdout (with --wait, the wait's summary follows on stderr)."""
-    return json.JSONDecoder().raw_decode(out)[0]
-
-
-def show(cluster: dict[str, Any], job_id: str) -> dict[str, Any]:
-    code, out, err = cli(cluster, "-o", "json", "show", job_id)
-    assert code == 0, err
-    view: dict[str, Any] = json.loads(out)
-    return view
-
-
-def submit_flaky(cluster: dict[str, Any], name: str, size: int, failing: str, marker: str) -> str:
+def submit_flaky(cluster: DeployedCluster, name: str, size: int, failing: str, marker: str) -> str:
     """Submit the flaky array and wait for it; returns its id."""
     path = write_yaml(
-        cluster["workdir"] / f"{name}.yaml",
+        cluster.workdir / f"{name}.yaml",
         {
             "jobs": [
                 {
@@ -89,7 +58,7 @@ def submit_flaky(cluster: dict[str, Any], name: str, size: int, failing: str, ma
                     "array_size": size,
                     "command": ["python3", "-c", FLAKY],
                     "environment": {
-                        "MARKER_BUCKET": cluster["outputs"]["BucketInputs"],
+                        "MARKER_BUCKET": cluster.outputs["BucketInputs"],
                         "MARKER_KEY": marker,
                         "FAILING": failing,
                     },
@@ -97,16 +66,16 @@ def submit_flaky(cluster: dict[str, Any], name: str, size: int, failing: str, ma
             ]
         },
     )
-    code, out, err = cli(cluster, "-o", "json", "submit", str(path), "--wait")
+    code, out, err = cluster.cli("-o", "json", "submit", str(path), "--wait")
     assert code == 1, err  # some children failed
     (job,) = first_json(out)["jobs"]
     return str(job["job_id"])
 
 
-def results(emulator: Emulator, cluster: dict[str, Any], name: str, job_id: str, size: int) -> dict[int, str]:
+def results(emulator: Emulator, cluster: DeployedCluster, name: str, job_id: str, size: int) -> dict[int, str]:
     """Original index -> the result.txt under the original job's prefix."""
     s3 = emulator.client("s3")
-    bucket = cluster["outputs"]["BucketOutputs"]
+    bucket = cluster.outputs["BucketOutputs"]
     found = {}
     for index in range(size):
         body = s3.get_object(Bucket=bucket, Key=f"{name}/{job_id}/{index}/result.txt")["Body"].read().decode()
@@ -115,18 +84,18 @@ def results(emulator: Emulator, cluster: dict[str, Any], name: str, job_id: str,
 
 
 def test_failed_only_reruns_children_1_and_3_into_the_original_prefix(
-    cluster: dict[str, Any], emulator: Emulator
+    cluster: DeployedCluster, emulator: Emulator
 ) -> None:
     marker = f"markers/{uuid.uuid4().hex}"
     original = submit_flaky(cluster, "flaky", 5, "1 3", marker)
-    first = show(cluster, original)
+    first = cluster.show(original)
     assert first["job"]["status"] == "FAILED"
     assert (first["job"]["children"]["FAILED"], first["job"]["children"]["SUCCEEDED"]) == (2, 3)
     before = results(emulator, cluster, "flaky", original, 5)
     assert before == {index: f"index={index} job={original}:{index}" for index in range(5)}
 
-    emulator.client("s3").put_object(Bucket=cluster["outputs"]["BucketInputs"], Key=marker, Body=b"fixed")
-    code, out, err = cli(cluster, "-o", "json", "resubmit", original, "--failed-only", "--wait")
+    emulator.client("s3").put_object(Bucket=cluster.outputs["BucketInputs"], Key=marker, Body=b"fixed")
+    code, out, err = cluster.cli("-o", "json", "resubmit", original, "--failed-only", "--wait")
     assert code == 0, err
     resubmitted = first_json(out)
     rerun = resubmitted["job"]["job_id"]
@@ -136,11 +105,11 @@ def test_failed_only_reruns_children_1_and_3_into_the_original_prefix(
     assert environment["BATCHCTL_INDEX_MAP"] == "1,3"
     assert environment["BATCHCTL_OUTPUT_PREFIX"].endswith(f"/flaky/{original}/")
 
-    new = show(cluster, rerun)
+    new = cluster.show(rerun)
     assert new["job"]["status"] == "SUCCEEDED"
     assert (new["job"]["array_size"], new["job"]["children"]["SUCCEEDED"]) == (2, 2)
     assert (new["resubmit_of"], new["resubmit_indices"]) == (original, [1, 3])
-    old = show(cluster, original)
+    old = cluster.show(original)
     assert [item["job_id"] for item in old["resubmissions"]] == [rerun]
 
     after = results(emulator, cluster, "flaky", original, 5)
@@ -151,26 +120,24 @@ def test_failed_only_reruns_children_1_and_3_into_the_original_prefix(
         3: f"index=3 job={rerun}:1",
         4: f"index=4 job={original}:4",
     }
-    listing = emulator.client("s3").list_objects_v2(
-        Bucket=cluster["outputs"]["BucketOutputs"], Prefix=f"flaky/{rerun}/"
-    )
+    listing = emulator.client("s3").list_objects_v2(Bucket=cluster.outputs["BucketOutputs"], Prefix=f"flaky/{rerun}/")
     assert listing.get("KeyCount", 0) == 0  # nothing under the re-run's own id
 
-    code, out, err = cli(cluster, "logs", rerun, "--index", "1")
+    code, out, err = cluster.cli("logs", rerun, "--index", "1")
     assert code == 0, err
     assert f"index 3 job {rerun}:1 fixed=True" in out
 
-    code, _, err = cli(cluster, "resubmit", rerun, "--failed-only")
+    code, _, err = cluster.cli("resubmit", rerun, "--failed-only")
     assert code == 1
     assert "Error: nothing to resubmit: all 2 children SUCCEEDED" in err
 
 
-def test_a_single_failed_child_reruns_as_a_plain_job(cluster: dict[str, Any], emulator: Emulator) -> None:
+def test_a_single_failed_child_reruns_as_a_plain_job(cluster: DeployedCluster, emulator: Emulator) -> None:
     marker = f"markers/{uuid.uuid4().hex}"
     original = submit_flaky(cluster, "single", 3, "2", marker)
-    emulator.client("s3").put_object(Bucket=cluster["outputs"]["BucketInputs"], Key=marker, Body=b"fixed")
+    emulator.client("s3").put_object(Bucket=cluster.outputs["BucketInputs"], Key=marker, Body=b"fixed")
 
-    code, out, err = cli(cluster, "-o", "json", "resubmit", original, "--failed-only", "--wait")
+    code, out, err = cluster.cli("-o", "json", "resubmit", original, "--failed-only", "--wait")
     assert code == 0, err
     resubmitted = first_json(out)
     rerun = resubmitted["job"]["job_id"]
@@ -178,7 +145,7 @@ def test_a_single_failed_child_reruns_as_a_plain_job(cluster: dict[str, Any], em
     environment = {item["name"]: item["value"] for item in resubmitted["request"]["containerOverrides"]["environment"]}
     assert environment["BATCHCTL_INDEX_MAP"] == "2"
 
-    new = show(cluster, rerun)
+    new = cluster.show(rerun)
     assert new["job"]["status"] == "SUCCEEDED"
     assert new["output_url"].endswith(f"/single/{original}/2/")
     assert results(emulator, cluster, "single", original, 3) == {
