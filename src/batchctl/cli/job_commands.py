@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.markup import escape
 
-from batchctl.api import Batchctl, SubmitResult
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import pass_app
-from batchctl.config import DEFAULT_CONFIG_FILE
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
@@ -22,6 +20,10 @@ from batchctl.jobs.resubmit import ResubmitResult, format_indices
 from batchctl.jobs.show import JobView
 from batchctl.jobs.template import parse_assignments
 from batchctl.jobs.wait import count_by_status, require_success
+from batchctl.paths import DEFAULT_CONFIG_FILE
+
+if TYPE_CHECKING:
+    from batchctl.api import Batchctl, SubmitResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +61,8 @@ def output_option(func: F) -> F:
 
 
 def _api(app: AppContext) -> Batchctl:
+    from batchctl.api import Batchctl  # imports the config models: not needed for --help
+
     return Batchctl(app.config(), app.aws)
 
 
