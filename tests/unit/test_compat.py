@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import docker.errors
 import pytest
 from moto import mock_aws
-from moto.batch.models import BatchBackend
+from moto.batch import models as batch_models
+from moto.batch.models import BatchBackend, Job, batch_backends
 from moto.utilities.docker_utilities import DockerModel
 
-from batchctl.local import compat
+from batchctl.local import attempts, compat, dependencies, interruption, retries, scheduler
+from batchctl.local.job_state import state_of
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -581,9 +585,18 @@ def test_patch_unsupported_resource_types_listed_blank(aws: None) -> None:
 
 
 class FakeContainer:
-    """Exits at once (or when ``release`` is set) with the output and exit code chosen by its engine."""
+    """Runs until its engine's ``release`` is set, its gate (if any) is open and its duration has passed, then exits
+    with the output and exit code chosen by its engine. ``stop`` is SIGTERM (exit 143), ``kill`` SIGKILL (137)."""
 
-    def __init__(self, kwargs: dict[str, Any], output: list[str], exit_code: int, release: threading.Event) -> None:
+    def __init__(
+        self,
+        kwargs: dict[str, Any],
+        output: list[str],
+        exit_code: int,
+        release: threading.Event,
+        gate: threading.Event | None = None,
+        duration: float = 0.0,
+    ) -> None:
         self.kwargs = kwargs
         self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {}, "IPAddress": ""}}
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -591,11 +604,28 @@ class FakeContainer:
         self.output = output
         self._exit_code = exit_code
         self._release = release
+        self._gate = gate
+        self._duration = duration
         self.status = "running"
+        self.started = time.time()
+        self.stopped: float | None = None
+        self.signals: list[str] = []
+
+    @property
+    def job_id(self) -> str:
+        return str(self.kwargs["environment"]["AWS_BATCH_JOB_ID"])
+
+    def _exit(self, exit_code: int | None = None) -> None:
+        if self.status == "running":
+            self.status = "exited"
+            self.stopped = time.time()
+            if exit_code is not None:
+                self._exit_code = exit_code
 
     def reload(self) -> None:
-        if self._release.is_set():
-            self.status = "exited"
+        gate_open = self._gate is None or self._gate.is_set()
+        if self._release.is_set() and gate_open and time.time() - self.started >= self._duration:
+            self._exit()
 
     def logs(self, stdout: bool = True, stderr: bool = True, **kwargs: Any) -> bytes:
         return self._log if stdout else b""
@@ -603,15 +633,24 @@ class FakeContainer:
     def wait(self) -> dict[str, int]:
         return {"StatusCode": self._exit_code}
 
+    def stop(self, timeout: float = 10) -> None:
+        self.signals.append("SIGTERM")
+        self._exit(143)
+
     def kill(self) -> None:
-        self.status = "exited"
+        self.signals.append("SIGKILL")
+        self._exit(137)
 
     def remove(self) -> None:
         pass
 
 
 class FakeDocker:
-    """Stands in for the Docker SDK client: records launches and pulls."""
+    """Stands in for the Docker SDK client: records launches and pulls.
+
+    A job whose environment has ``GATE=<name>`` runs until ``gates[<name>]`` is set; ``duration`` says how long a
+    container runs (seconds) before it exits.
+    """
 
     def __init__(self, local_images: set[str]) -> None:
         self.local_images = local_images
@@ -619,6 +658,8 @@ class FakeDocker:
         self.containers_started: list[FakeContainer] = []
         self.pulled: list[str] = []
         self.exit_code: Callable[[dict[str, Any]], int] = lambda kwargs: 0
+        self.duration: Callable[[dict[str, Any]], float] = lambda kwargs: 0.0
+        self.gates: dict[str, threading.Event] = {}
         self.release = threading.Event()
         self.release.set()
         self.images = self
@@ -636,9 +677,15 @@ class FakeDocker:
             raise docker.errors.APIError(f"pull access denied for {kwargs['image']}")
         self.launched.append(kwargs)
         output = ["job output", *(f"{name}={value}" for name, value in sorted(kwargs["environment"].items()))]
-        container = FakeContainer(kwargs, output, self.exit_code(kwargs), self.release)
+        gate = self.gates.get(kwargs["environment"].get("GATE", ""))
+        container = FakeContainer(
+            kwargs, output, self.exit_code(kwargs), self.release, gate=gate, duration=self.duration(kwargs)
+        )
         self.containers_started.append(container)
         return container
+
+    def containers_of(self, job_id: str) -> list[FakeContainer]:
+        return [container for container in self.containers_started if container.job_id == job_id]
 
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo:helloworld"
@@ -760,6 +807,7 @@ def test_patch_job_image_pulled_when_missing_locally(fake_docker: FakeDocker) ->
     job = wait_for(submit(), {"SUCCEEDED", "FAILED"})
     assert job["status"] == "FAILED"
     assert job["statusReason"].startswith(f"CannotPullContainerError: image {IMAGE} is not in the local Docker engine")
+    assert job["attempts"][-1]["container"]["reason"] == job["statusReason"]  # what onReason rules match
     assert fake_docker.pulled == []
 
     fake_docker.local_images.add(IMAGE)
@@ -875,3 +923,561 @@ def test_patch_job_exit_code_missing_from_describe_jobs(fake_docker: FakeDocker)
     assert job["status"] == "FAILED"
     assert job["container"]["exitCode"] == 3
     assert job["attempts"][-1]["container"]["exitCode"] == 3
+
+
+# --- Batch jobs: scheduling, attempts, cancellation ---------------------------------------------------------------
+
+TERMINAL = {"SUCCEEDED", "FAILED"}
+
+
+@pytest.fixture
+def fast_jobs(fake_docker: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
+    """moto's job loop polls every 0.5 s in each state; 20 ms keeps these multi-job scenarios short."""
+
+    def fast_sleep(seconds: float) -> None:
+        time.sleep(min(seconds, 0.02))
+
+    monkeypatch.setattr(batch_models, "sleep", fast_sleep)
+    monkeypatch.setattr(batch_models, "time", SimpleNamespace(sleep=fast_sleep, mktime=time.mktime))
+    monkeypatch.setattr(dependencies, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(attempts, "_WATCH_INTERVAL", 0.02)
+    return fake_docker
+
+
+def deploy_jobs_stack(
+    max_vcpus: int = 16,
+    *,
+    retry_strategy: dict[str, Any] | None = None,
+    urgent_queue_priority: int | None = None,
+    overflow_vcpus: int | None = None,
+) -> None:
+    """The demo stack with the job image, ``max_vcpus`` on its compute environment and, optionally, a retry
+    strategy, a second queue on the same environment, and a second environment after the first in the queue's order."""
+    template = batch_template()
+    resources = template["Resources"]
+    resources["ComputeEnvironment"]["Properties"]["ComputeResources"]["MaxvCpus"] = max_vcpus
+    definition = resources["JobDefinition"]["Properties"]
+    definition["ContainerProperties"]["Image"] = IMAGE
+    if retry_strategy is not None:
+        definition["RetryStrategy"] = retry_strategy
+    if urgent_queue_priority is not None:
+        urgent = copy.deepcopy(resources["JobQueue"])
+        urgent["Properties"].update(JobQueueName="urgent-queue", Priority=urgent_queue_priority)
+        resources["UrgentQueue"] = urgent
+    if overflow_vcpus is not None:
+        overflow = copy.deepcopy(resources["ComputeEnvironment"])
+        overflow["Properties"]["ComputeEnvironmentName"] = "demo-overflow"
+        overflow["Properties"]["ComputeResources"]["MaxvCpus"] = overflow_vcpus
+        resources["OverflowEnvironment"] = overflow
+        resources["JobQueue"]["Properties"]["ComputeEnvironmentOrder"].append(
+            {"Order": 2, "ComputeEnvironment": {"Ref": "OverflowEnvironment"}}
+        )
+    assert deploy(template) == "CREATE_COMPLETE"
+
+
+def submit_named(name: str, queue: str = "demo-queue", gate: str | None = None, **kwargs: Any) -> str:
+    """Submit job ``name``; with ``gate`` its container runs until ``fake_docker.gates[gate]`` is set."""
+    if gate is not None:
+        overrides = kwargs.setdefault("containerOverrides", {})
+        overrides.setdefault("environment", []).append({"name": "GATE", "value": gate})
+    response = client("batch").submit_job(jobName=name, jobQueue=queue, jobDefinition="demo-job", **kwargs)
+    return str(response["jobId"])
+
+
+def backend_job(job_id: str) -> Job:
+    return batch_backends[ACCOUNT][REGION]._jobs[job_id]
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def wait_until_queued(job_id: str) -> None:
+    """RUNNABLE and ready to start, held back only by capacity."""
+    wait_until(lambda: scheduler.waiting_for_capacity(backend_job(job_id)), f"{job_id} waits for capacity")
+
+
+def wait_for_all(job_ids: list[str]) -> list[dict[str, Any]]:
+    return [wait_for(job_id, TERMINAL) for job_id in job_ids]
+
+
+def interval(container: FakeContainer) -> tuple[float, float]:
+    assert container.stopped is not None
+    return container.started, container.stopped
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals that share an instant."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def only_container(fake: FakeDocker, job_id: str) -> FakeContainer:
+    (container,) = fake.containers_of(job_id)
+    return container
+
+
+def test_patch_job_attempt_recorded_when_runnable(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1)
+    gate = fast_jobs.gates["blocker"] = threading.Event()
+
+    def blocked_job() -> tuple[str, str]:
+        blocker = submit_named("blocker", gate="blocker")
+        wait_for(blocker, {"RUNNING"})
+        queued = submit_named("queued")
+        wait_until_queued(queued)
+        return blocker, queued
+
+    with compat.PATCHES.without("patch_job_attempt_recorded_when_runnable"):
+        blocker, queued = blocked_job()
+        assert len(describe(queued)["attempts"]) == 1  # an attempt that has not run
+        gate.set()
+        wait_for_all([blocker, queued])
+
+    gate.clear()
+    blocker, queued = blocked_job()
+    assert describe(queued)["attempts"] == []
+    gate.set()
+    job = wait_for(queued, {"SUCCEEDED"})
+    (attempt,) = job["attempts"]
+    assert attempt["startedAt"] >= describe(blocker)["attempts"][0]["stoppedAt"]
+    assert job["startedAt"] == attempt["startedAt"]
+    assert attempt["startedAt"] >= int(only_container(fast_jobs, queued).started * 1000) - 1000
+
+
+def test_patch_compute_environment_max_vcpus_ignored(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=2)
+    fast_jobs.duration = lambda kwargs: 0.5
+
+    def peak_of_four() -> int:
+        jobs = [submit_named(f"job{number}") for number in range(4)]
+        assert {job["status"] for job in wait_for_all(jobs)} == {"SUCCEEDED"}
+        return max_overlap([interval(only_container(fast_jobs, job)) for job in jobs])
+
+    with compat.PATCHES.without("patch_compute_environment_max_vcpus_ignored"):
+        assert peak_of_four() == 4
+
+    assert peak_of_four() == 2
+
+
+def test_capacity_goes_by_queue_priority_then_submission_order(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1, urgent_queue_priority=100)
+    gate = fast_jobs.gates["blocker"] = threading.Event()
+    blocker = submit_named("blocker", gate="blocker")
+    wait_for(blocker, {"RUNNING"})
+    first, second = submit_named("first"), submit_named("second")
+    urgent = submit_named("urgent", queue="urgent-queue")
+    for job_id in (first, second, urgent):
+        wait_until_queued(job_id)
+        assert describe(job_id)["status"] == "RUNNABLE"
+
+    gate.set()
+    wait_for_all([first, second, urgent])
+    started = sorted(fast_jobs.containers_started, key=lambda container: container.started)
+    assert [container.job_id for container in started] == [blocker, urgent, first, second]
+    assert max_overlap([interval(container) for container in started]) == 1
+
+
+def test_capacity_counts_vcpus_and_overflows_to_the_next_environment(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=2, overflow_vcpus=1)
+    gate = fast_jobs.gates["hold"] = threading.Event()
+    two_vcpus = {"resourceRequirements": [{"type": "VCPU", "value": "2"}]}
+    wide = submit_named("wide", gate="hold", containerOverrides=dict(two_vcpus))
+    wait_for(wide, {"RUNNING"})
+    narrow = submit_named("narrow", gate="hold")
+    wait_for(narrow, {"RUNNING"})
+    waiting = submit_named("waiting")
+    wait_until_queued(waiting)
+
+    environment_of = {
+        container.job_id: container.kwargs["environment"]["AWS_BATCH_CE_NAME"]
+        for container in fast_jobs.containers_started
+    }
+    assert environment_of == {wide: "demo-ce", narrow: "demo-overflow"}
+    gate.set()
+    assert {job["status"] for job in wait_for_all([wide, narrow, waiting])} == {"SUCCEEDED"}
+
+
+def test_machine_vcpu_limit_bounds_every_environment(fast_jobs: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(scheduler.MACHINE_VCPUS_ENV, "1")
+    deploy_jobs_stack(max_vcpus=16)
+    fast_jobs.duration = lambda kwargs: 0.3
+    jobs = [submit_named(f"job{number}") for number in range(3)]
+    # Larger than the machine: it still runs, alone.
+    jobs.append(submit_named("big", containerOverrides={"resourceRequirements": [{"type": "VCPU", "value": "4"}]}))
+    assert {job["status"] for job in wait_for_all(jobs)} == {"SUCCEEDED"}
+    assert max_overlap([interval(only_container(fast_jobs, job)) for job in jobs]) == 1
+
+
+def children_containers(fake: FakeDocker, parent: str, size: int) -> list[FakeContainer]:
+    return [only_container(fake, f"{parent}:{index}") for index in range(size)]
+
+
+def test_patch_job_dependency_types_ignored(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack()
+
+    def duration(kwargs: dict[str, Any]) -> float:
+        slow_first_child = (
+            kwargs["name"].startswith("first-") and kwargs["environment"]["AWS_BATCH_JOB_ARRAY_INDEX"] == "0"
+        )
+        return 0.8 if slow_first_child else 0.05
+
+    fast_jobs.duration = duration
+
+    def n_to_n() -> tuple[list[FakeContainer], list[FakeContainer]]:
+        first = submit_named("first", arrayProperties={"size": 2})
+        second = submit_named("second", arrayProperties={"size": 2}, dependsOn=[{"jobId": first, "type": "N_TO_N"}])
+        wait_for_all([f"{first}:0", f"{first}:1", f"{second}:0", f"{second}:1"])
+        return children_containers(fast_jobs, first, 2), children_containers(fast_jobs, second, 2)
+
+    with compat.PATCHES.without("patch_job_dependency_types_ignored"):
+        sequential = submit_named("seq", arrayProperties={"size": 3}, dependsOn=[{"type": "SEQUENTIAL"}])
+        assert {job["status"] for job in wait_for_all([f"{sequential}:{i}" for i in range(3)])} == {"FAILED"}
+        first, second = n_to_n()
+        assert second[1].started >= interval(first[0])[1]  # waited for the whole first array
+
+    sequential = submit_named("seq", arrayProperties={"size": 3}, dependsOn=[{"type": "SEQUENTIAL"}])
+    assert {job["status"] for job in wait_for_all([f"{sequential}:{i}" for i in range(3)])} == {"SUCCEEDED"}
+    children = children_containers(fast_jobs, sequential, 3)
+    assert children[1].started >= interval(children[0])[1]
+    assert children[2].started >= interval(children[1])[1]
+
+    first, second = n_to_n()
+    assert second[0].started >= interval(first[0])[1]
+    assert second[1].started >= interval(first[1])[1]
+    assert second[1].started < interval(first[0])[1]  # child 1 did not wait for child 0 of the other array
+
+
+def test_plain_dependency_on_an_array_waits_for_every_child(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack()
+    fast_jobs.duration = lambda kwargs: 0.3 if kwargs["name"].startswith("first-") else 0.0
+    first = submit_named("first", arrayProperties={"size": 2})
+    after = submit_named("after", arrayProperties={"size": 2}, dependsOn=[{"jobId": first}])
+    wait_for_all([f"{after}:0", f"{after}:1"])
+    last_stop = max(interval(container)[1] for container in children_containers(fast_jobs, first, 2))
+    assert min(container.started for container in children_containers(fast_jobs, after, 2)) >= last_stop
+
+
+def test_patch_failed_dependency_has_no_status_reason(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack()
+    fast_jobs.exit_code = lambda kwargs: 1 if kwargs["name"].startswith("doomed-") else 0
+
+    def dependent_of_failure() -> dict[str, Any]:
+        doomed = submit_named("doomed")
+        after = submit_named("after", dependsOn=[{"jobId": doomed}])
+        assert wait_for(doomed, TERMINAL)["status"] == "FAILED"
+        return wait_for(after, TERMINAL)
+
+    with compat.PATCHES.without("patch_failed_dependency_has_no_status_reason"):
+        job = dependent_of_failure()
+        assert job["status"] == "FAILED"
+        assert "statusReason" not in job
+
+    job = dependent_of_failure()
+    assert (job["status"], job["statusReason"]) == ("FAILED", "Dependent Job failed")
+    assert job["attempts"] == []
+    assert fast_jobs.containers_of(job["jobId"]) == []
+
+    # In a SEQUENTIAL array the children after a failed one fail the same way, without running.
+    fast_jobs.exit_code = lambda kwargs: 1 if kwargs["environment"]["AWS_BATCH_JOB_ARRAY_INDEX"] == "0" else 0
+    chain = submit_named("chain", arrayProperties={"size": 3}, dependsOn=[{"type": "SEQUENTIAL"}])
+    children = wait_for_all([f"{chain}:{index}" for index in range(3)])
+    assert [child.get("statusReason") for child in children[1:]] == ["Dependent Job failed"] * 2
+    assert [fast_jobs.containers_of(f"{chain}:{index}") for index in (1, 2)] == [[], []]
+    assert describe(chain)["status"] == "FAILED"
+
+
+def exit_codes(job: dict[str, Any]) -> list[int | None]:
+    return [attempt["container"].get("exitCode") for attempt in job["attempts"]]
+
+
+def test_patch_job_retry_strategy_ignored(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(retry_strategy={"Attempts": 3})
+    fast_jobs.exit_code = lambda kwargs: 0 if kwargs["environment"]["AWS_BATCH_JOB_ATTEMPT"] == "3" else 3
+
+    with compat.PATCHES.without("patch_job_retry_strategy_ignored"):
+        job = wait_for(submit_named("flaky"), TERMINAL)
+        assert (job["status"], exit_codes(job)) == ("FAILED", [3])
+
+    job_id = submit_named("flaky")
+    job = wait_for(job_id, TERMINAL)
+    assert (job["status"], exit_codes(job)) == ("SUCCEEDED", [3, 3, 0])
+    assert [
+        container.kwargs["environment"]["AWS_BATCH_JOB_ATTEMPT"] for container in fast_jobs.containers_of(job_id)
+    ] == [
+        "1",
+        "2",
+        "3",
+    ]
+    assert [attempt["statusReason"] for attempt in job["attempts"]] == ["Essential container in task exited"] * 3
+    for earlier, later in zip(job["attempts"], job["attempts"][1:], strict=False):
+        assert later["startedAt"] >= earlier["stoppedAt"] >= earlier["startedAt"]
+
+    # Each attempt logs to a stream of its own.
+    streams = [attempt["container"]["logStreamName"] for attempt in job["attempts"]]
+    assert len(set(streams)) == 3
+    assert job["container"]["logStreamName"] == streams[-1]
+    logs = client("logs")
+    for number, stream in enumerate(streams, start=1):
+        events = logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
+        assert f"AWS_BATCH_JOB_ATTEMPT={number}" in [event["message"] for event in events]
+
+
+def test_submitted_retry_strategy_replaces_the_definitions(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(retry_strategy={"Attempts": 3})
+    fast_jobs.exit_code = lambda kwargs: int(kwargs["environment"]["EXIT_CODE"])
+
+    def run(exit_code: int, strategy: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        overrides = {"environment": [{"name": "EXIT_CODE", "value": str(exit_code)}]}
+        job_id = submit_named("job", containerOverrides=overrides, retryStrategy=strategy, **kwargs)
+        return wait_for(job_id, TERMINAL)
+
+    assert exit_codes(run(3, {"attempts": 1})) == [3]
+    exit_rule = {"attempts": 3, "evaluateOnExit": [{"onExitCode": "3", "action": "EXIT"}]}
+    assert exit_codes(run(3, exit_rule)) == [3]
+    assert exit_codes(run(4, exit_rule)) == [4, 4, 4]  # no rule matches: retried
+    prefix_rules = {
+        "attempts": 2,
+        "evaluateOnExit": [{"onExitCode": "4*", "action": "retry"}, {"onReason": "*", "action": "exit"}],
+    }
+    assert exit_codes(run(42, prefix_rules)) == [42, 42]
+    assert exit_codes(run(3, prefix_rules)) == [3]
+
+    parent = submit_named(
+        "array",
+        arrayProperties={"size": 2},
+        retryStrategy={"attempts": 2},
+        containerOverrides={"environment": [{"name": "EXIT_CODE", "value": "5"}]},
+    )
+    children = wait_for_all([f"{parent}:0", f"{parent}:1"])
+    assert [exit_codes(child) for child in children] == [[5, 5], [5, 5]]
+    assert describe(parent)["status"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("rules", "exit_code", "reason", "status_reason", "action"),
+    [
+        ([], 1, "", "", "RETRY"),
+        ([{"onExitCode": "1", "action": "exit"}], 1, "", "", "EXIT"),
+        ([{"onExitCode": "1", "action": "EXIT"}], 10, "", "", "RETRY"),
+        ([{"onExitCode": "1*", "action": "EXIT"}], 10, "", "", "EXIT"),
+        ([{"onStatusReason": "Host EC2*", "action": "RETRY"}, {"onReason": "*", "action": "EXIT"}], 1, "", "x", "EXIT"),
+        (
+            [{"onStatusReason": "Host EC2*", "action": "RETRY"}, {"onReason": "*", "action": "EXIT"}],
+            143,
+            "",
+            "Host EC2 (instance i-0123456789abcdef0) terminated.",
+            "RETRY",
+        ),
+        (
+            [{"onReason": "CannotPullContainerError:*", "action": "EXIT"}],
+            None,
+            "CannotPullContainerError: x",
+            "",
+            "EXIT",
+        ),
+        ([{"onExitCode": "1", "onStatusReason": "other", "action": "EXIT"}], 1, "", "Essential", "RETRY"),
+    ],
+)
+def test_evaluate_on_exit_first_matching_rule_decides(
+    rules: list[dict[str, str]], exit_code: int | None, reason: str, status_reason: str, action: str
+) -> None:
+    assert retries.exit_action(rules, exit_code, reason, status_reason) == action
+
+
+def test_patch_container_exit_has_no_status_reason(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack()
+    with compat.PATCHES.without("patch_container_exit_has_no_status_reason"):
+        job = wait_for(submit_named("done"), TERMINAL)
+        assert "statusReason" not in job
+
+    job = wait_for(submit_named("done"), TERMINAL)
+    assert job["statusReason"] == job["attempts"][0]["statusReason"] == "Essential container in task exited"
+
+
+def test_patch_job_timeout_fails_without_reason(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1, retry_strategy={"Attempts": 2})
+    gate = fast_jobs.gates["blocker"] = threading.Event()
+    fast_jobs.gates["forever"] = threading.Event()
+
+    def timed_out_after_queueing() -> dict[str, Any]:
+        blocker = submit_named("blocker", gate="blocker")
+        wait_for(blocker, {"RUNNING"})
+        slow = submit_named("slow", gate="forever", timeout={"attemptDurationSeconds": 1})
+        wait_until_queued(slow)
+        time.sleep(1.2)  # longer in the queue than the timeout: only time running counts
+        gate.set()
+        job = wait_for(slow, TERMINAL, timeout=20)
+        gate.clear()
+        return job
+
+    with compat.PATCHES.without("patch_job_timeout_fails_without_reason"):
+        job = timed_out_after_queueing()
+        assert job["status"] == "FAILED"
+        assert "statusReason" not in job
+        assert len(job["attempts"]) == 2  # retried
+
+    job = timed_out_after_queueing()
+    assert (job["status"], job["statusReason"]) == ("FAILED", "Job attempt duration exceeded timeout")
+    (attempt,) = job["attempts"]  # a timed-out job is not retried
+    assert attempt["statusReason"] == "Job attempt duration exceeded timeout"
+    container = only_container(fast_jobs, job["jobId"])
+    assert container.signals == ["SIGTERM"]
+    started, stopped = interval(container)
+    assert 1.0 <= stopped - started < 5
+
+
+def test_patch_cancelled_job_still_starts(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1)
+    gate = fast_jobs.gates["blocker"] = threading.Event()
+    batch = client("batch")
+
+    def queued_behind_blocker() -> tuple[str, str]:
+        blocker = submit_named("blocker", gate="blocker")
+        wait_for(blocker, {"RUNNING"})
+        queued = submit_named("queued")
+        wait_until_queued(queued)
+        return blocker, queued
+
+    with compat.PATCHES.without("patch_cancelled_job_still_starts"):
+        blocker, queued = queued_behind_blocker()
+        batch.cancel_job(jobId=queued, reason="not needed")
+        assert wait_for(queued, TERMINAL)["status"] == "FAILED"
+        assert fast_jobs.containers_of(queued) != []  # started, then killed
+        gate.set()
+        wait_for(blocker, TERMINAL)
+
+    gate.clear()
+    blocker, queued = queued_behind_blocker()
+    pending = submit_named("pending", dependsOn=[{"jobId": blocker}])
+    wait_for(pending, {"PENDING"})
+    batch.cancel_job(jobId=queued, reason="not needed")
+    batch.terminate_job(jobId=pending, reason="not wanted")  # a job that has not started is cancelled
+    for job_id, reason in ((queued, "not needed"), (pending, "not wanted")):
+        job = describe(job_id)  # at once, not when capacity frees
+        assert (job["status"], job["statusReason"], job["attempts"]) == ("FAILED", reason, [])
+        assert job.get("startedAt", 0) < 86_400_000  # moto's "never": 1 January 1970
+    gate.set()
+    assert wait_for(blocker, TERMINAL)["status"] == "SUCCEEDED"
+    assert fast_jobs.containers_of(queued) == fast_jobs.containers_of(pending) == []
+
+
+def test_patch_array_job_cancel_ignores_children(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1)
+    gate = fast_jobs.gates["hold"] = threading.Event()
+    batch = client("batch")
+
+    def array_with_one_running_child() -> str:
+        parent = submit_named("array", gate="hold", arrayProperties={"size": 3})
+        wait_until(
+            lambda: sum(describe(f"{parent}:{index}")["status"] == "RUNNING" for index in range(3)) == 1,
+            "one child runs",
+        )
+        return parent
+
+    with compat.PATCHES.without("patch_array_job_cancel_ignores_children"):
+        parent = array_with_one_running_child()
+        batch.cancel_job(jobId=parent, reason="stop the array")
+        gate.set()
+        children = wait_for_all([f"{parent}:{index}" for index in range(3)])
+        assert [child["status"] for child in children] == ["SUCCEEDED"] * 3
+
+    gate.clear()
+    parent = array_with_one_running_child()
+    batch.cancel_job(jobId=parent, reason="stop the array")
+    statuses = {index: describe(f"{parent}:{index}") for index in range(3)}
+    running = [index for index, child in statuses.items() if child["status"] == "RUNNING"]
+    assert len(running) == 1  # cancelling leaves a started child alone
+    for index, child in statuses.items():
+        if index not in running:
+            assert (child["status"], child["statusReason"]) == ("FAILED", "stop the array")
+            assert fast_jobs.containers_of(f"{parent}:{index}") == []
+
+    batch.terminate_job(jobId=parent, reason="stop it all")
+    child = wait_for(f"{parent}:{running[0]}", TERMINAL)
+    assert (child["status"], child["statusReason"]) == ("FAILED", "stop it all")
+    assert only_container(fast_jobs, f"{parent}:{running[0]}").signals == ["SIGKILL"]
+    assert describe(parent)["status"] == "FAILED"
+
+
+# --- Spot interruptions -------------------------------------------------------------------------------------------
+
+SPOT_RULES = {
+    "Attempts": 2,
+    "EvaluateOnExit": [{"Action": "RETRY", "OnStatusReason": "Host EC2*"}, {"Action": "EXIT", "OnReason": "*"}],
+}
+
+
+def running_with_container(job_id: str) -> None:
+    wait_for(job_id, {"RUNNING"})
+    wait_until(lambda: state_of(backend_job(job_id)).container is not None, f"{job_id} has a container")
+
+
+def test_interrupt_fails_the_attempt_as_a_spot_reclaim_and_the_retry_rule_applies(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(retry_strategy=SPOT_RULES)
+    gate = fast_jobs.gates["hold"] = threading.Event()
+    job_id = submit_named("reclaimed", gate="hold")
+    running_with_container(job_id)
+
+    result = interruption.interrupt(job_id)
+    assert re.fullmatch(r"Host EC2 \(instance i-[0-9a-f]{17}\) terminated\.", result.status_reason)
+    wait_until(lambda: len(fast_jobs.containers_of(job_id)) == 2, "the second attempt starts")
+    gate.set()
+    job = wait_for(job_id, TERMINAL)
+    assert job["status"] == "SUCCEEDED"
+    first, second = job["attempts"]
+    assert (first["statusReason"], first["container"]["exitCode"]) == (result.status_reason, 143)
+    assert second["container"]["exitCode"] == 0
+    assert fast_jobs.containers_of(job_id)[0].signals == ["SIGTERM"]
+
+    # The same rules end a job that fails on its own: EXIT on any other reason.
+    fast_jobs.exit_code = lambda kwargs: 3
+    job = wait_for(submit_named("broken"), TERMINAL)
+    assert (job["status"], exit_codes(job)) == ("FAILED", [3])
+
+
+def test_interrupt_refuses_jobs_that_are_not_running(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1)
+    gate = fast_jobs.gates["hold"] = threading.Event()
+    with pytest.raises(interruption.JobNotFoundError, match="job nope not found"):
+        interruption.interrupt("nope")
+
+    parent = submit_named("array", gate="hold", arrayProperties={"size": 2})
+    running_with_container(f"{parent}:0")
+    wait_until_queued(f"{parent}:1")
+    with pytest.raises(interruption.JobNotRunningError, match="is an array job"):
+        interruption.interrupt(parent)
+    with pytest.raises(interruption.JobNotRunningError, match="is RUNNABLE, not RUNNING"):
+        interruption.interrupt(f"{parent}:1")
+    gate.set()
+    wait_for_all([f"{parent}:0", f"{parent}:1"])
+    with pytest.raises(interruption.JobNotRunningError, match="is SUCCEEDED, not RUNNING"):
+        interruption.interrupt(f"{parent}:0")
+
+
+def test_cancelled_terminated_and_never_run_jobs_are_not_retried(fast_jobs: FakeDocker) -> None:
+    deploy_jobs_stack(max_vcpus=1, retry_strategy={"Attempts": 3})
+    gate = fast_jobs.gates["hold"] = threading.Event()
+    fast_jobs.exit_code = lambda kwargs: 1 if kwargs["name"].startswith("doomed-") else 0
+    batch = client("batch")
+
+    running = submit_named("running", gate="hold")
+    wait_for(running, {"RUNNING"})
+    queued = submit_named("queued")
+    wait_until_queued(queued)
+    batch.cancel_job(jobId=queued, reason="cancelled")
+    batch.terminate_job(jobId=running, reason="terminated")
+    assert [len(wait_for(job_id, TERMINAL)["attempts"]) for job_id in (running, queued)] == [1, 0]
+
+    gate.set()
+    doomed = submit_named("doomed")
+    after = submit_named("after", dependsOn=[{"jobId": doomed}])
+    assert exit_codes(wait_for(doomed, TERMINAL)) == [1, 1, 1]
+    assert wait_for(after, TERMINAL)["attempts"] == []

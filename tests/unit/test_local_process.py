@@ -127,3 +127,13 @@ def test_stop_leaves_an_unrelated_process_alone(home: Path) -> None:
     finally:
         unrelated.kill()
         unrelated.wait()
+
+
+def test_interrupt_job_reports_the_emulators_refusal(home: Path) -> None:
+    with pytest.raises(process.EmulatorError, match="the local emulator is not running"):
+        process.interrupt_job("abc")
+
+    process.start(port=free_port())
+    with pytest.raises(process.EmulatorRefusedError, match="job abc not found in the local emulator") as refused:
+        process.interrupt_job("abc")
+    assert refused.value.status == 404

@@ -98,3 +98,61 @@ def test_default_port(monkeypatch: pytest.MonkeyPatch) -> None:
     assert server.default_port() == 4586
     monkeypatch.setenv(server.PORT_ENV, "4999")
     assert server.default_port() == 4999
+
+
+# --- POST /batchctl/interrupt ---------------------------------------------------------------------------------------
+
+
+def fake_interrupter(job_id: str) -> dict[str, str]:
+    if job_id == "missing":
+        raise LookupError("job missing not found in the local emulator")
+    if job_id == "queued":
+        raise ValueError("job queued is RUNNABLE, not RUNNING: only a running job's host can be reclaimed")
+    return {"jobId": job_id, "statusReason": "Host EC2 (instance i-0123456789abcdef0) terminated."}
+
+
+def call(app: server.WsgiApp, method: str, path: str, body: bytes = b"") -> tuple[str, Any]:
+    """One WSGI request; returns the status line and the decoded JSON body (or the raw text)."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answered: list[str] = []
+    payload = b"".join(app(environ, lambda status, headers: answered.append(status)))
+    try:
+        return answered[0], json.loads(payload)
+    except ValueError:
+        return answered[0], payload.decode()
+
+
+def moto_stand_in(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [])
+    return [b"moto"]
+
+
+def test_interrupt_endpoint_answers_with_the_reason_or_a_one_line_error() -> None:
+    app = server.with_interrupt(moto_stand_in, fake_interrupter)
+    path = server.INTERRUPT_PATH
+
+    status, body = call(app, "POST", path, json.dumps({"jobId": "abc:1"}).encode())
+    assert (status, body["jobId"]) == ("200 OK", "abc:1")
+    assert body["statusReason"].startswith("Host EC2 (instance i-")
+    assert call(app, "POST", path, b'{"jobId": "missing"}') == (
+        "404 Not Found",
+        {"error": "job missing not found in the local emulator"},
+    )
+    status, body = call(app, "POST", path, b'{"jobId": "queued"}')
+    assert status == "409 Conflict"
+    assert body["error"].startswith("job queued is RUNNABLE, not RUNNING")
+    assert call(app, "POST", path, b"not json")[0] == "400 Bad Request"
+    assert call(app, "POST", path, b'{"job": "abc"}') == (
+        "400 Bad Request",
+        {"error": 'the request body has no "jobId"'},
+    )
+    assert call(app, "POST", path)[0] == "400 Bad Request"
+    assert call(app, "GET", path) == ("405 Method Not Allowed", {"error": "use POST"})
+    assert call(app, "POST", "/moto-api/reset") == ("200 OK", "moto")  # everything else is moto's

@@ -71,4 +71,37 @@ def local_status(app: AppContext) -> None:
         render.fail(f"no Docker engine: {docker.detail}")
 
 
+@local_group.command()
+@click.argument("job_id")
+@click.option("-i", "--index", type=click.IntRange(min=0), help="Array child to interrupt.")
+@pass_app
+def interrupt(app: AppContext, job_id: str, index: int | None) -> None:
+    """Reclaim a running job's host as a Spot interruption would (needs --local).
+
+    The attempt fails with "Host EC2 (instance i-...) terminated." and is retried if the job's retry strategy says so
+    (e.g. evaluateOnExit onStatusReason "Host EC2*" RETRY), so such rules can be tried locally.
+    """
+    from batchctl.errors import BatchctlError, NotFoundError
+    from batchctl.local import process
+
+    if not app.local:
+        raise BatchctlError(
+            "`local interrupt` acts on the local emulator only: add --local (AWS itself reclaims Spot hosts)",
+            hint=f"batchctl --local local interrupt {job_id}" + (f" --index {index}" if index is not None else ""),
+        )
+    target = f"{job_id}:{index}" if index is not None else job_id
+    try:
+        result = process.interrupt_job(target)
+    except process.EmulatorRefusedError as exc:
+        error = NotFoundError if exc.status == 404 else BatchctlError
+        raise error(str(exc), hint="list running jobs with `batchctl --local jobs --status RUNNING`") from None
+    except process.EmulatorError as exc:
+        raise BatchctlError(str(exc), hint="start it with `batchctl local up`") from None
+    if app.json:
+        render.as_json(result)
+        return
+    render.ok(f"interrupted {target}: {result['statusReason']}")
+    render.hint(f"next: batchctl --local show {target}")
+
+
 COMMANDS = [local_group]

@@ -16,6 +16,8 @@ from typing import Any
 from moto import settings
 from moto.batch.models import Job
 
+from batchctl.local.job_state import state_of
+
 LaunchHook = Callable[[Job, Any, dict[str, Any]], None]
 """A hook receives the job, the real Docker client and the keyword arguments of ``containers.run`` (mutable)."""
 
@@ -81,15 +83,24 @@ def parent_array_job(job: Job) -> Job | None:
     return job.all_jobs.get(job.job_id.rsplit(":", 1)[0])
 
 
+def compute_environment_name(job: Job) -> str | None:
+    """The environment the job was placed in; without placement, the first of its queue's order."""
+    placed = state_of(job).placement
+    if placed is not None:
+        return str(placed.name)
+    return str(job.job_queue.environments[0].name) if job.job_queue.environments else None
+
+
 def batch_variables(job: Job) -> dict[str, str]:
     """The ``AWS_BATCH_*`` variables AWS Batch sets in every job container (a reserved prefix: they always win)."""
     variables = {
         "AWS_BATCH_JOB_ID": job.job_id,
-        "AWS_BATCH_JOB_ATTEMPT": str(max(len(job.attempts), 1)),
+        "AWS_BATCH_JOB_ATTEMPT": str(state_of(job).attempt_number),
         "AWS_BATCH_JQ_NAME": job.job_queue.name,
     }
-    if job.job_queue.environments:
-        variables["AWS_BATCH_CE_NAME"] = job.job_queue.environments[0].name
+    environment_name = compute_environment_name(job)
+    if environment_name:
+        variables["AWS_BATCH_CE_NAME"] = environment_name
     if "index" in job.array_properties:
         variables["AWS_BATCH_JOB_ARRAY_INDEX"] = str(job.array_properties["index"])
         parent = parent_array_job(job)
@@ -138,6 +149,7 @@ def require_local_image(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
             "(the local emulator never pulls; build or tag the image locally)"
         )
         job.job_stopped_reason = reason
+        state_of(job).container_reason = reason
         raise ImageNotPresentError(reason) from None
 
 

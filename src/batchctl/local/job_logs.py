@@ -62,6 +62,9 @@ class LiveLogForwarder(threading.Thread):
         self._container = container
         self._interval = interval
         self._since: float | None = None
+        # The attempt's stream: a retry gives the job a new one while this container's last lines still arrive.
+        self._group = job._log_group
+        self._stream = job._stream_name
 
     def run(self) -> None:
         try:
@@ -89,6 +92,6 @@ class LiveLogForwarder(threading.Thread):
         # deduplicating backend drops it.
         self._since = max(event["timestamp"] for event in events) / 1000 - 1
         logs = self._job._log_backend
-        logs.ensure_log_group(self._job._log_group)
-        logs.ensure_log_stream(self._job._log_group, self._job._stream_name)
-        logs.put_log_events(self._job._log_group, self._job._stream_name, events)
+        logs.ensure_log_group(self._group)
+        logs.ensure_log_stream(self._group, self._stream)
+        logs.put_log_events(self._group, self._stream, events)

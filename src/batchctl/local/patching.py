@@ -37,9 +37,12 @@ def replace_attribute(owner: Any, name: str, value: Any) -> None:
     _record(undo)
 
 
-def add_to_list(items: list[Any], item: Any) -> None:
-    """Append ``item`` to ``items``; undo removes it again."""
-    items.append(item)
+def add_to_list(items: list[Any], item: Any, *, first: bool = False) -> None:
+    """Append ``item`` to ``items`` (or put it first); undo removes it again."""
+    if first:
+        items.insert(0, item)
+    else:
+        items.append(item)
     _record(lambda: items.remove(item))
 
 

@@ -15,12 +15,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
+from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
 HOME_ENV = "BATCHCTL_HOME"
 STATE_FILE_NAME = "emulator.json"
@@ -30,6 +31,7 @@ STOP_TIMEOUT = 20.0
 LOG_TAIL_LINES = 20
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 _PROBE_TIMEOUT = 1.0
+_REQUEST_TIMEOUT = 30.0
 _POLL_INTERVAL = 0.1
 
 # Loopback requests must never go through an HTTP proxy configured in the environment.
@@ -45,6 +47,14 @@ class EmulatorError(Exception):
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class EmulatorRefusedError(EmulatorError):
+    """The emulator answered a request with an error; ``status`` is the HTTP status (404: no such job)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -300,3 +310,35 @@ def stop() -> bool:
         _terminate(info.pid)
     _remove_state()
     return was_running
+
+
+def interrupt_job(job_id: str) -> dict[str, str]:
+    """Ask the running emulator to reclaim the host of running job ``job_id`` (a simulated Spot interruption).
+
+    Returns ``{"jobId", "statusReason"}``; raises EmulatorError when no emulator runs and EmulatorRefusedError when it
+    refuses (unknown job, job not running).
+    """
+    info = status()
+    if info is None:
+        raise EmulatorError("the local emulator is not running")
+    request = urllib.request.Request(
+        f"{info.endpoint}{INTERRUPT_PATH}",
+        data=json.dumps({"jobId": job_id}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with _DIRECT.open(request, timeout=_REQUEST_TIMEOUT) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as err:
+        raise EmulatorRefusedError(_error_message(err), err.code) from None
+    except (OSError, ValueError) as err:
+        raise EmulatorError(f"the local emulator did not answer: {err}") from None
+
+
+def _error_message(err: urllib.error.HTTPError) -> str:
+    try:
+        message = json.loads(err.read()).get("error")
+    except (OSError, ValueError, AttributeError):
+        message = None
+    return str(message or f"the local emulator answered HTTP {err.code}")

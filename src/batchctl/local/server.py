@@ -3,6 +3,10 @@
 Run as ``python -m batchctl.local.server --host 127.0.0.1 --port N``. It logs to stderr (the process manager points
 stderr at the emulator's log file), answers ``GET /batchctl/emulator`` with its identity so callers can tell it
 from another program on the port, and stops cleanly on SIGTERM or SIGINT, ending running jobs and their containers.
+
+``POST /batchctl/interrupt`` with ``{"jobId": "..."}`` reclaims the host of a running job, as a Spot interruption
+would (see :mod:`batchctl.local.interruption`): 200 with ``{"jobId", "statusReason"}``, 404 for an unknown job,
+409 for a job that is not running, 400 for a malformed request; errors answer ``{"error": "<one line>"}``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4586
 PORT_ENV = "BATCHCTL_LOCAL_PORT"
 IDENTITY_PATH = "/batchctl/emulator"
+INTERRUPT_PATH = "/batchctl/interrupt"
 SERVICE_NAME = "batchctl-local-emulator"
 EXIT_PORT_UNAVAILABLE = 3
 EXIT_BAD_ARGUMENTS = 2
@@ -32,6 +37,9 @@ JOB_STOP_TIMEOUT = 10.0
 logger = logging.getLogger("batchctl.local.server")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Interrupter = Callable[[str], dict[str, str]]
+"""Reclaims the host of the job with the given id; raises LookupError (unknown job) or ValueError (not running)."""
+_MAX_REQUEST_BYTES = 64 * 1024
 
 
 def default_port() -> int:
@@ -81,6 +89,67 @@ def with_identity(app: WsgiApp, port: int) -> WsgiApp:
     return identity_app
 
 
+def _json_response(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _read_job_id(environ: dict[str, Any]) -> str:
+    """The ``jobId`` of a JSON request body; ValueError with a one-line reason otherwise."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if not 0 < length <= _MAX_REQUEST_BYTES:
+        raise ValueError('send a JSON body {"jobId": "..."}')
+    try:
+        data = json.loads(environ["wsgi.input"].read(length))
+    except ValueError:
+        raise ValueError("the request body is not JSON") from None
+    job_id = data.get("jobId") if isinstance(data, dict) else None
+    if not isinstance(job_id, str) or not job_id:
+        raise ValueError('the request body has no "jobId"')
+    return job_id
+
+
+def with_interrupt(app: WsgiApp, interrupter: Interrupter) -> WsgiApp:
+    """Answer ``POST /batchctl/interrupt`` with ``interrupter`` and pass everything else to ``app``."""
+
+    def interrupt_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != INTERRUPT_PATH:
+            return app(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _json_response(start_response, "405 Method Not Allowed", {"error": "use POST"})
+        try:
+            job_id = _read_job_id(environ)
+        except ValueError as err:
+            return _json_response(start_response, "400 Bad Request", {"error": str(err)})
+        try:
+            result = interrupter(job_id)
+        except LookupError as err:
+            return _json_response(start_response, "404 Not Found", {"error": str(err)})
+        except ValueError as err:
+            return _json_response(start_response, "409 Conflict", {"error": str(err)})
+        logger.info("interrupted job %s: %s", job_id, result.get("statusReason", ""))
+        return _json_response(start_response, "200 OK", result)
+
+    return interrupt_app
+
+
+def interrupt_job(job_id: str) -> dict[str, str]:
+    """The emulator's interrupter: a Spot reclaim of the job's host, errors translated for :func:`with_interrupt`."""
+    from batchctl.local import interruption
+
+    try:
+        result = interruption.interrupt(job_id)
+    except interruption.JobNotFoundError as err:
+        raise LookupError(str(err)) from None
+    except interruption.InterruptionError as err:
+        raise ValueError(str(err)) from None
+    return {"jobId": result.job_id, "statusReason": result.status_reason}
+
+
 def stop_running_jobs(timeout: float = JOB_STOP_TIMEOUT) -> None:
     """Ask every unfinished Batch job to stop and wait (bounded) for moto to kill and remove its container."""
     from moto.batch.models import batch_backends
@@ -116,7 +185,7 @@ def serve(port: int) -> int:
     from batchctl.local import compat
 
     compat.apply_all()
-    app = with_identity(DomainDispatcherApplication(create_backend_app), port)
+    app = with_identity(with_interrupt(DomainDispatcherApplication(create_backend_app), interrupt_job), port)
     server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
     listener.close()  # the server works on its own duplicate of the socket
 
