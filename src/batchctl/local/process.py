@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from batchctl.errors import BatchctlError
 from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
 HOME_ENV = "BATCHCTL_HOME"
@@ -41,11 +42,12 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class EmulatorError(Exception):
+class EmulatorError(BatchctlError):
     """The emulator could not be started or reached. ``str()`` is one line; ``detail`` has the log lines behind it."""
 
     def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
+        # The CLI's error boundary prints the last log lines under the message.
+        super().__init__(message, details=detail.splitlines()[-10:] if detail else None)
         self.detail = detail
 
 
