@@ -181,6 +181,33 @@ def patch_job_definition_cloudformation_properties_mangled() -> None:
     replace_attribute(JobDefinition, "create_from_cloudformation_json", classmethod(create))
 
 
+def _install_cloudformation_handlers(model: type, update: Callable[..., Any], delete: Callable[..., None]) -> None:
+    """Give a moto Batch model the CloudFormation update and delete handlers it lacks.
+
+    `update(cls, original, properties, cloudformation_json, account_id, region_name)` returns the updated (or
+    replacing) resource; `delete(backend, resource_name)` removes it.
+    """
+
+    def update_from_cloudformation_json(
+        cls: type,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        return update(cls, original_resource, properties, cloudformation_json, account_id, region_name)
+
+    def delete_from_cloudformation_json(
+        cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        delete(cfn_batch.backend_for(account_id, region_name), resource_name)
+
+    replace_attribute(model, "update_from_cloudformation_json", classmethod(update_from_cloudformation_json))
+    replace_attribute(model, "delete_from_cloudformation_json", classmethod(delete_from_cloudformation_json))
+
+
 @PATCHES.register
 def patch_compute_environment_is_create_only() -> None:
     """moto 5.2.5: a changed ``AWS::Batch::ComputeEnvironment`` is silently dropped from the stack on update
@@ -190,31 +217,9 @@ def patch_compute_environment_is_create_only() -> None:
     Deletion disables, then deletes, and refuses while a job queue uses the environment, as AWS does, which makes
     moto's retrying stack deletion remove queues first.
     """
-
-    def update(
-        cls: type[ComputeEnvironment],
-        original_resource: ComputeEnvironment,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> ComputeEnvironment:
-        properties = cloudformation_json.get("Properties", {})
-        return cfn_batch.update_compute_environment(
-            cls, original_resource, properties, cloudformation_json, account_id, region_name
-        )
-
-    def delete(
-        cls: type[ComputeEnvironment],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> None:
-        cfn_batch.delete_compute_environment(cfn_batch.backend_for(account_id, region_name), resource_name)
-
-    replace_attribute(ComputeEnvironment, "update_from_cloudformation_json", classmethod(update))
-    replace_attribute(ComputeEnvironment, "delete_from_cloudformation_json", classmethod(delete))
+    _install_cloudformation_handlers(
+        ComputeEnvironment, cfn_batch.update_compute_environment, cfn_batch.delete_compute_environment
+    )
 
 
 @PATCHES.register
@@ -224,31 +229,7 @@ def patch_job_queue_is_create_only() -> None:
 
     Updates apply in place; a new name replaces the queue. Deletion disables, then deletes.
     """
-
-    def update(
-        cls: type[JobQueue],
-        original_resource: JobQueue,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> JobQueue:
-        properties = cloudformation_json.get("Properties", {})
-        return cfn_batch.update_job_queue(
-            cls, original_resource, properties, cloudformation_json, account_id, region_name
-        )
-
-    def delete(
-        cls: type[JobQueue],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> None:
-        cfn_batch.delete_job_queue(cfn_batch.backend_for(account_id, region_name), resource_name)
-
-    replace_attribute(JobQueue, "update_from_cloudformation_json", classmethod(update))
-    replace_attribute(JobQueue, "delete_from_cloudformation_json", classmethod(delete))
+    _install_cloudformation_handlers(JobQueue, cfn_batch.update_job_queue, cfn_batch.delete_job_queue)
 
 
 @PATCHES.register
@@ -258,31 +239,9 @@ def patch_job_definition_is_create_only() -> None:
 
     As on AWS, a change registers a new revision and deregisters the old one; deletion deregisters.
     """
-
-    def update(
-        cls: type[JobDefinition],
-        original_resource: JobDefinition,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> JobDefinition:
-        properties = cloudformation_json.get("Properties", {})
-        return cfn_batch.update_job_definition(
-            cls, original_resource, properties, cloudformation_json, account_id, region_name
-        )
-
-    def delete(
-        cls: type[JobDefinition],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> None:
-        cfn_batch.deregister_job_definition(cfn_batch.backend_for(account_id, region_name), resource_name)
-
-    replace_attribute(JobDefinition, "update_from_cloudformation_json", classmethod(update))
-    replace_attribute(JobDefinition, "delete_from_cloudformation_json", classmethod(delete))
+    _install_cloudformation_handlers(
+        JobDefinition, cfn_batch.update_job_definition, cfn_batch.deregister_job_definition
+    )
 
 
 _BATCH_ARN_ATTRIBUTES: dict[type, str] = {
