@@ -15,10 +15,10 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import ANY, Stubber
 from tests.helpers import DEMO_CONFIG
+from tests.stub_aws import StubAws, stub_with_stack_outputs
 
 from batchctl.api import Batchctl
 from batchctl.aws.batch import Batch, UncertainSubmission, _surface_uncertain_submit_failures
-from batchctl.aws.session import Target
 from batchctl.config import ClusterConfig
 from batchctl.errors import AwsError, BatchctlError, NotFoundError
 from batchctl.jobs.follow import LogLine, Notice
@@ -38,52 +38,9 @@ OUTPUTS = {
 T0 = int(datetime(2026, 1, 2, tzinfo=UTC).timestamp() * 1000)
 
 
-class StubAws:
-    """Stands in for batchctl.aws.session.Aws: one stubbed client per service."""
-
-    def __init__(self) -> None:
-        self.target = Target(region="us-east-1")
-        self.clients: dict[str, Any] = {}
-        self.stubs: dict[str, Stubber] = {}
-
-    def client(self, service: str) -> Any:
-        if service not in self.clients:
-            client = boto3.client(
-                service, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-            )
-            self.stubs[service] = Stubber(client)
-            self.stubs[service].activate()
-            self.clients[service] = client
-        return self.clients[service]
-
-    def stub(self, service: str) -> Stubber:
-        self.client(service)
-        return self.stubs[service]
-
-    def verify(self) -> None:
-        """Every expected call was made (reading the stack outputs is optional: not every command needs them)."""
-        for service, stub in self.stubs.items():
-            if service != "cloudformation":
-                stub.assert_no_pending_responses()
-
-
 @pytest.fixture
 def aws() -> Iterator[StubAws]:
-    stub = StubAws()
-    stub.stub("cloudformation").add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "batchctl-demo",
-                    "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-                    "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in OUTPUTS.items()],
-                }
-            ]
-        },
-        {"StackName": "batchctl-demo"},
-    )
+    stub = stub_with_stack_outputs(OUTPUTS)
     yield stub
     stub.verify()
 

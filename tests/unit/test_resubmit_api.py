@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
+from tests.stub_aws import StubAws, stub_with_stack_outputs
 
 from batchctl.api import Batchctl
 from batchctl.aws.batch import Batch
-from batchctl.aws.session import Target
 from batchctl.cli import job_commands
 from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, NotFoundError
@@ -43,46 +42,9 @@ LIST_BY_NAME = {"jobQueue": QUEUE, "filters": [{"name": "JOB_NAME", "values": [f
 LIST_FAILED = {"arrayJobId": "orig", "jobStatus": "FAILED", "maxResults": 1000}
 
 
-class StubAws:
-    """Stands in for batchctl.aws.session.Aws: one stubbed client per service."""
-
-    def __init__(self) -> None:
-        self.target = Target(region="us-east-1")
-        self.clients: dict[str, Any] = {}
-        self.stubs: dict[str, Stubber] = {}
-
-    def client(self, service: str) -> Any:
-        if service not in self.clients:
-            client = boto3.client(
-                service, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-            )
-            self.stubs[service] = Stubber(client)
-            self.stubs[service].activate()
-            self.clients[service] = client
-        return self.clients[service]
-
-    def stub(self, service: str) -> Stubber:
-        self.client(service)
-        return self.stubs[service]
-
-
 @pytest.fixture
 def aws() -> Iterator[StubAws]:
-    stub = StubAws()
-    stub.stub("cloudformation").add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "batchctl-demo",
-                    "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-                    "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in OUTPUTS.items()],
-                }
-            ]
-        },
-        {"StackName": "batchctl-demo"},
-    )
+    stub = stub_with_stack_outputs(OUTPUTS)
     yield stub
     stub.stub("batch").assert_no_pending_responses()
 
