@@ -108,12 +108,11 @@ def fail_attempts_stopped_by_the_emulator() -> None:
 # --- CloudFormation: Batch resources ------------------------------------------------------------------------------
 
 
-@PATCHES.register
-def patch_compute_environment_requires_service_role() -> None:
-    """moto 5.2.5: an ``AWS::Batch::ComputeEnvironment`` without ``ServiceRole`` fails with KeyError 'ServiceRole'.
-
-    AWS then uses the service-linked role AWSServiceRoleForBatch; so does the emulator (creating it on first use).
-    """
+def _adjust_compute_environment_properties(
+    adjust: Callable[[dict[str, Any], str, str], dict[str, Any]],
+) -> None:
+    """Let `adjust(properties, account_id, region_name)` rewrite a compute environment's properties before moto
+    creates it from CloudFormation."""
     original = ComputeEnvironment.create_from_cloudformation_json
 
     def create(
@@ -124,13 +123,26 @@ def patch_compute_environment_requires_service_role() -> None:
         region_name: str,
         **kwargs: Any,
     ) -> ComputeEnvironment:
-        properties = cloudformation_json.get("Properties", {})
-        if not properties.get("ServiceRole"):
-            role = cfn_batch.service_linked_role_arn(account_id, region_name)
-            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "ServiceRole": role}}
+        properties = adjust(cloudformation_json.get("Properties", {}), account_id, region_name)
+        cloudformation_json = {**cloudformation_json, "Properties": properties}
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
     replace_attribute(ComputeEnvironment, "create_from_cloudformation_json", classmethod(create))
+
+
+@PATCHES.register
+def patch_compute_environment_requires_service_role() -> None:
+    """moto 5.2.5: an ``AWS::Batch::ComputeEnvironment`` without ``ServiceRole`` fails with KeyError 'ServiceRole'.
+
+    AWS then uses the service-linked role AWSServiceRoleForBatch; so does the emulator (creating it on first use).
+    """
+
+    def with_service_role(properties: dict[str, Any], account_id: str, region_name: str) -> dict[str, Any]:
+        if properties.get("ServiceRole"):
+            return properties
+        return {**properties, "ServiceRole": cfn_batch.service_linked_role_arn(account_id, region_name)}
+
+    _adjust_compute_environment_properties(with_service_role)
 
 
 @PATCHES.register
@@ -139,25 +151,12 @@ def patch_compute_environment_type_is_case_sensitive() -> None:
 
     AWS accepts the type in any case and reports it upper case.
     """
-    original = ComputeEnvironment.create_from_cloudformation_json
 
-    def create(
-        cls: type[ComputeEnvironment],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> ComputeEnvironment:
-        properties = cloudformation_json.get("Properties", {})
-        if isinstance(properties.get("Type"), str):
-            cloudformation_json = {
-                **cloudformation_json,
-                "Properties": {**properties, "Type": properties["Type"].upper()},
-            }
-        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    def upper_case_type(properties: dict[str, Any], account_id: str, region_name: str) -> dict[str, Any]:
+        kind = properties.get("Type")
+        return {**properties, "Type": kind.upper()} if isinstance(kind, str) else properties
 
-    replace_attribute(ComputeEnvironment, "create_from_cloudformation_json", classmethod(create))
+    _adjust_compute_environment_properties(upper_case_type)
 
 
 @PATCHES.register
