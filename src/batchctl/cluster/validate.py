@@ -92,4 +92,3 @@ def validate(
     report.checkov_skips = checked.skipped
     report.checkov_version = checked.version
     return report
-
