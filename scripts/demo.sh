@@ -28,7 +28,9 @@ import json, sys
 for job in json.load(sys.stdin)["jobs"]:
     print(job["job_id"], job.get("array_size") or 0, job["name"])
 ' <<<"$submitted")
-echo "$jobs" | while read -r id size name; do echo "  $name  $id${size/#0/}"; done
+while read -r id size name; do
+  if [ "$size" -gt 0 ]; then echo "  $name  $id  (array of $size)"; else echo "  $name  $id"; fi
+done <<<"$jobs"
 
 banner "logs (each waits for its job to finish)"
 while read -r id size name; do
