@@ -10,6 +10,7 @@ guarantees, and the median time of a few runs. Timings on a shared machine are n
 from __future__ import annotations
 
 import json
+import logging
 import math
 import statistics
 import sys
@@ -39,6 +40,9 @@ JOBS = """jobs:
 
 def main(sizes: list[int]) -> None:
     from moto.server import ThreadedMotoServer
+
+    # The server's per-request access log would drown the figures.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     print(
         f"{'jobs':>6} {'listing':<34} {'ListJobs':>8} {'bound':>5} {'Describe':>8} {'bound':>5} {'tags':>4} {'ms':>8}"
