@@ -1024,25 +1024,27 @@ def only_container(fake: FakeDocker, job_id: str) -> FakeContainer:
     return container
 
 
+def queue_behind_blocker() -> tuple[str, str]:
+    """A running "blocker" (held by the "blocker" gate) filling a 1-vCPU environment, and a job queued behind it."""
+    blocker = submit_named("blocker", gate="blocker")
+    wait_for(blocker, {"RUNNING"})
+    queued = submit_named("queued")
+    wait_until_queued(queued)
+    return blocker, queued
+
+
 def test_patch_job_attempt_recorded_when_runnable(fast_jobs: FakeDocker) -> None:
     deploy_jobs_stack(max_vcpus=1)
     gate = fast_jobs.gates["blocker"] = threading.Event()
 
-    def blocked_job() -> tuple[str, str]:
-        blocker = submit_named("blocker", gate="blocker")
-        wait_for(blocker, {"RUNNING"})
-        queued = submit_named("queued")
-        wait_until_queued(queued)
-        return blocker, queued
-
     with compat.PATCHES.without("patch_job_attempt_recorded_when_runnable"):
-        blocker, queued = blocked_job()
+        blocker, queued = queue_behind_blocker()
         assert len(describe(queued)["attempts"]) == 1  # an attempt that has not run
         gate.set()
         wait_for_all([blocker, queued])
 
     gate.clear()
-    blocker, queued = blocked_job()
+    blocker, queued = queue_behind_blocker()
     assert describe(queued)["attempts"] == []
     gate.set()
     job = wait_for(queued, {"SUCCEEDED"})
@@ -1339,15 +1341,8 @@ def test_patch_cancelled_job_still_starts(fast_jobs: FakeDocker) -> None:
     gate = fast_jobs.gates["blocker"] = threading.Event()
     batch = client("batch")
 
-    def queued_behind_blocker() -> tuple[str, str]:
-        blocker = submit_named("blocker", gate="blocker")
-        wait_for(blocker, {"RUNNING"})
-        queued = submit_named("queued")
-        wait_until_queued(queued)
-        return blocker, queued
-
     with compat.PATCHES.without("patch_cancelled_job_still_starts"):
-        blocker, queued = queued_behind_blocker()
+        blocker, queued = queue_behind_blocker()
         batch.cancel_job(jobId=queued, reason="not needed")
         assert wait_for(queued, TERMINAL)["status"] == "FAILED"
         assert fast_jobs.containers_of(queued) != []  # started, then killed
@@ -1355,7 +1350,7 @@ def test_patch_cancelled_job_still_starts(fast_jobs: FakeDocker) -> None:
         wait_for(blocker, TERMINAL)
 
     gate.clear()
-    blocker, queued = queued_behind_blocker()
+    blocker, queued = queue_behind_blocker()
     pending = submit_named("pending", dependsOn=[{"jobId": blocker}])
     wait_for(pending, {"PENDING"})
     batch.cancel_job(jobId=queued, reason="not needed")
