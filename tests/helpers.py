@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,20 @@ DEMO_CONFIG: dict[str, Any] = {
         {"name": "helloworld", "image": "helloworld", "command": ["python3", "/app/hello.py"], "memory": 512}
     ],
 }
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A plain moto server (no compatibility layer) on a free 127.0.0.1 port; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def no_credentials_env(tmp_path: Path) -> dict[str, str]:

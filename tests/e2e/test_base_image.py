@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from tests.helpers import moto_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
 
@@ -68,11 +68,8 @@ def hello_image(base_image: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def test_image_has_python_boto3_and_the_runner_but_no_node_or_cdk(base_image: str) -> None:

@@ -20,7 +20,7 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.httpsession import URLLib3Session
-from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
+from tests.helpers import DEMO_CONFIG, moto_server, run_cli, write_yaml
 
 from batchctl.api import Batchctl
 from batchctl.aws.session import Target
@@ -36,20 +36,14 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopba
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    previous = json.loads(_DIRECT.open(f"{url}/moto-api/config", timeout=10).read())
-    _moto_api(url, "config", {"batch": {"use_docker": False}})
-    try:
-        yield url
-    finally:
-        _moto_api(url, "config", {"batch": previous["batch"]})
-        _moto_api(url, "reset", {})
-        server.stop()
+    with moto_server() as url:
+        previous = json.loads(_DIRECT.open(f"{url}/moto-api/config", timeout=10).read())
+        _moto_api(url, "config", {"batch": {"use_docker": False}})
+        try:
+            yield url
+        finally:
+            _moto_api(url, "config", {"batch": previous["batch"]})
+            _moto_api(url, "reset", {})
 
 
 def _moto_api(url: str, path: str, body: dict[str, Any]) -> None:
