@@ -91,6 +91,17 @@ def test_buckets_repository_and_log_group_exist(deployed: dict[str, str], client
     assert [group["logGroupName"] for group in groups] == ["/itest/job/helloworld"]
 
 
+def test_status_reports_compute_and_queue_states(deployed: dict[str, str], config_file: Path) -> None:
+    code, out, err = capture_cli(["--local", "-f", str(config_file), "-o", "json", "status"])
+    assert code == 0, err
+    state = json.loads(out)
+    assert state["stack_status"] == "CREATE_COMPLETE"
+    assert [(r["kind"], r["name"], r["state"], r["status"]) for r in state["resources"]] == [
+        ("compute environment", "itest-cpu-spot", "ENABLED", "VALID"),
+        ("queue", "itest-cpu", "ENABLED", "VALID"),
+    ]
+
+
 def test_second_deploy_reports_no_changes(deployed: dict[str, str], config_file: Path) -> None:
     code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])
     assert code == 0, err

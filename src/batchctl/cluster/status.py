@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchctl import outputs as keys
+from batchctl.aws.batch import Batch
 from batchctl.aws.cloudformation import CloudFormation
-from batchctl.aws.errors import aws_call
 from batchctl.aws.session import Aws
 from batchctl.cluster import template as templates
 from batchctl.config import ClusterConfig
@@ -50,19 +50,17 @@ def cluster_status(config: ClusterConfig, aws: Aws) -> ClusterStatus:
     )
 
 
-@aws_call
 def _batch_states(aws: Aws, outputs: dict[str, str]) -> list[ResourceState]:
-    batch = aws.client("batch")
+    batch = Batch(aws.client("batch"))
     environments = [value for key, value in outputs.items() if key.startswith(keys.COMPUTE_ENVIRONMENT)]
     queues = [value for key, value in outputs.items() if key.startswith(keys.QUEUE)]
-    states: list[ResourceState] = []
-    if environments:
-        for item in batch.describe_compute_environments(computeEnvironments=environments)["computeEnvironments"]:
-            states.append(_state("compute environment", item, "computeEnvironmentName"))
-    if queues:
-        for item in batch.describe_job_queues(jobQueues=queues)["jobQueues"]:
-            states.append(_state("queue", item, "jobQueueName"))
-    return states
+    return [
+        *(
+            _state("compute environment", item, "computeEnvironmentName")
+            for item in batch.describe_compute_environments(environments)
+        ),
+        *(_state("queue", item, "jobQueueName") for item in batch.describe_job_queues(queues)),
+    ]
 
 
 def _state(kind: str, item: dict[str, Any], name_key: str) -> ResourceState:
