@@ -29,12 +29,24 @@ if TYPE_CHECKING:
 @click.option("-f", "--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
 @click.option("--name", help="Cluster name to write into the file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--from-tfvars",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Take the settings from the Terraform project's terraform.tfvars (see docs/migrating.md).",
+)
 @pass_app
-def init(app: AppContext, production: bool, path: Path | None, name: str | None, force: bool) -> None:
+def init(
+    app: AppContext, production: bool, path: Path | None, name: str | None, force: bool, from_tfvars: Path | None
+) -> None:
     """Write a commented starter batchctl.yaml."""
     target = path or app.config_path
     if target.exists() and not force:
         raise BatchctlError(f"{target} already exists", hint="pass --force to overwrite it, or -f OTHER.yaml")
+    if from_tfvars:
+        from batchctl.cli.config_commands import init_from_tfvars
+
+        init_from_tfvars(app, from_tfvars, target, name, production)
+        return
     profile = "production" if production else "demo"
     text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text(encoding="utf-8")
     if name:
