@@ -344,3 +344,84 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def submitted_job() -> Iterator[tuple[str, dict[str, str]]]:
+    """A job another tool submitted through the Batch API of a moto server: (endpoint, {job id: job name}).
+
+    Only the job's record matters here (the runner runs on this machine, as it would in the job's container),
+    so this server runs no containers of its own (moto's setting is process-wide: it is put back afterwards).
+    """
+    with moto_server() as url:
+        previous = json.loads(_moto_api(url, "GET", "config"))
+        _moto_api(url, "POST", "config", {"batch": {"use_docker": False}})
+        try:
+            yield url, _submit_jobs_as_another_tool(url)
+        finally:
+            _moto_api(url, "POST", "config", {"batch": previous["batch"]})
+            _moto_api(url, "POST", "reset")
+
+
+def _moto_api(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
+    connection = HTTPConnection(urlsplit(url).netloc, timeout=10)
+    try:
+        connection.request(method, f"/moto-api/{path}", body=None if body is None else json.dumps(body).encode())
+        response = connection.getresponse()
+        assert response.status < 300, response.status
+        return response.read()
+    finally:
+        connection.close()
+
+
+def _submit_jobs_as_another_tool(url: str) -> dict[str, str]:
+    iam = boto3.client("iam", endpoint_url=url, **_boto_credentials())
+    batch = boto3.client("batch", endpoint_url=url, **_boto_credentials())
+    role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    environment = batch.create_compute_environment(
+        computeEnvironmentName="other-tool", type="UNMANAGED", state="ENABLED", serviceRole=role
+    )["computeEnvironmentArn"]
+    queue = batch.create_job_queue(
+        jobQueueName="other-tool",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
+    )["jobQueueArn"]
+    definition = batch.register_job_definition(
+        jobDefinitionName="other-tool",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
+    )["jobDefinitionArn"]
+    plain = batch.submit_job(jobName="nightly-report", jobQueue=queue, jobDefinition=definition)["jobId"]
+    array = batch.submit_job(
+        jobName="param-sweep", jobQueue=queue, jobDefinition=definition, arrayProperties={"size": 2}
+    )["jobId"]
+    return {plain: "nightly-report", array: "param-sweep"}
+
+
+def test_a_job_submitted_by_another_tool_is_named_by_describe_jobs(
+    submitted_job: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, names = submitted_job
+    s3 = boto3.client("s3", endpoint_url=url, **_boto_credentials())
+    s3.create_bucket(Bucket="outputs")
+    (plain, _), (array, _) = names.items()
+    for job_id, expected in ((plain, f"nightly-report/{plain}/"), (f"{array}:1", f"param-sweep/{array}/1/")):
+        env = runner_env(url, tmp_path / job_id, BATCHCTL_OUTPUTS_BUCKET="outputs", AWS_BATCH_JOB_ID=job_id)
+        result = run_runner(["sh", "-c", 'echo done > "$BATCHCTL_OUTPUTS_DIR/result.txt"'], env)
+        assert result.returncode == 0, result.stderr
+        assert f"outputs -> s3://outputs/{expected}" in result.stderr
+        assert read(s3, "outputs", expected + "result.txt") == "done\n"
+        assert usage_of(s3, "outputs", expected)["job_name"] == expected.split("/")[0]
+
+
+def test_an_unknown_job_id_keeps_the_default_name_and_says_so(
+    submitted_job: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, _ = submitted_job
+    boto3.client("s3", endpoint_url=url, **_boto_credentials()).create_bucket(Bucket="outputs-unknown")
+    env = runner_env(url, tmp_path, BATCHCTL_OUTPUTS_BUCKET="outputs-unknown", AWS_BATCH_JOB_ID="no-such-job")
+    result = run_runner(["true"], env)
+    assert result.returncode == 0, result.stderr
+    assert "cannot look up the job's name: DescribeJobs does not know job no-such-job" in result.stderr
+    assert "outputs -> s3://outputs-unknown/job/no-such-job/" in result.stderr

@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from batchctl.runner.process import CommandOutcome, StopForwarder, run_command
 from batchctl.runner.proctable import process_tree
-from batchctl.runner.usage import resident_bytes
+from batchctl.runner.usage import peak_resident_bytes, resident_bytes
 
 MIB = 2**20
 PYTHON = sys.executable
@@ -89,3 +90,32 @@ def test_process_tree_of_a_finished_process_is_empty() -> None:
     finished = subprocess.Popen(["true"])
     finished.wait()
     assert process_tree(finished.pid) == set()
+
+
+def test_a_sub_second_python_command_reports_its_own_peak() -> None:
+    # Shorter than one sampling interval (0.25 s), and smaller than the process that starts it (pytest), so the
+    # kernel's ru_maxrss of the child is the parent's and cannot be used: the early samples of VmHWM must see it.
+    # The shell is sampled first (well under 1 MiB), then becomes Python (exec keeps the pid) for 0.1 s.
+    script = f'sleep 0.05; exec "{PYTHON}" -c "import time; time.sleep(0.1)"'
+    outcome = run_command(["sh", "-c", script], dict(os.environ), StopForwarder(5), sample_interval=0.25)
+    assert outcome.exit_code == 0
+    assert outcome.peak_rss_bytes >= 6 * MIB  # a Python interpreter (about 9 MiB), not the shell before it
+    assert outcome.peak_rss_bytes < 100 * MIB  # nor the parent's size
+
+
+def test_a_short_spike_between_samples_is_still_seen() -> None:
+    # 30 MiB held for 50 ms, then freed; the job goes on below that: only the high-water mark shows the spike.
+    script = "import time; block = bytearray(30 * 2**20); time.sleep(0.05); del block; time.sleep(0.6)"
+    outcome = run_command([PYTHON, "-c", script], dict(os.environ), StopForwarder(5), sample_interval=0.25)
+    assert outcome.peak_rss_bytes >= 30 * MIB
+
+
+def test_peak_resident_bytes_reads_the_high_water_mark(tmp_path: Path) -> None:
+    assert peak_resident_bytes(os.getpid()) >= resident_bytes([os.getpid()]) > 0
+    (tmp_path / "7").mkdir()
+    (tmp_path / "7" / "status").write_text("Name:\tx\nVmHWM:\t   2048 kB\nVmRSS:\t  1024 kB\n")
+    (tmp_path / "8").mkdir()
+    (tmp_path / "8" / "status").write_text("Name:\tkthread\n")  # no memory map
+    assert peak_resident_bytes(7, tmp_path) == 2 * MIB
+    assert peak_resident_bytes(8, tmp_path) == 0
+    assert peak_resident_bytes(9, tmp_path) == 0  # gone

@@ -12,7 +12,7 @@ index may run as a plain job (AWS arrays have at least two children): it then st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,10 +30,16 @@ class JobIdentity:
     attempt: int | None
 
 
-def identify_job(environ: Mapping[str, str]) -> JobIdentity:
-    name = environ.get(settings.JOB_NAME, "").strip().replace("/", "_") or settings.DEFAULT_JOB_NAME
+def identify_job(environ: Mapping[str, str], name_lookup: Callable[[str], str | None] | None = None) -> JobIdentity:
+    """Who this job is. Without BATCHCTL_JOB_NAME (a job another tool submitted), `name_lookup` asks AWS for the
+    name of the job's id; the name is "job" when there is no lookup, no id, or no answer."""
     raw_id = environ.get(settings.AWS_JOB_ID, "").strip()
     parent_id, _, id_suffix = raw_id.partition(":")
+    name = environ.get(settings.JOB_NAME, "").strip()
+    if not name and name_lookup is not None and parent_id:
+        # An array's children share its name: ask about the array itself.
+        name = (name_lookup(parent_id) or "").strip()
+    name = name.replace("/", "_") or settings.DEFAULT_JOB_NAME
     job_id = parent_id or _fallback_job_id()
     aws_index = _optional_int(environ, settings.AWS_ARRAY_INDEX)
     if aws_index is None and id_suffix.isdigit():

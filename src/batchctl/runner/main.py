@@ -22,6 +22,7 @@ from . import log, settings
 from .args import expand_arguments
 from .errors import EXIT_RUNNER_FAILURE, EXIT_USAGE, SIGNAL_EXIT_BASE, RunnerError
 from .job import command_environment, identify_job, output_location
+from .jobname import lookup_for
 from .process import StopForwarder, run_command
 from .report import RunRecord, summary_lines, usage_report
 from .s3client import create_s3_client, describe_error
@@ -117,14 +118,14 @@ def _prepare_and_run(
 def _prepare(
     record: RunRecord, environ: Mapping[str, str], workspace: settings.Workspace, stop: StopForwarder
 ) -> _Prepared:
-    """Everything that needs no network: settings, identity, output prefix, arguments, workspace."""
+    """Settings, identity, output prefix, arguments, workspace: no network but the job-name lookup."""
     stop.grace_seconds = settings.positive_float(
         environ, settings.STOP_GRACE_SECONDS, settings.DEFAULT_STOP_GRACE_SECONDS
     )
     interval = settings.positive_float(
         environ, settings.USAGE_INTERVAL_SECONDS, settings.DEFAULT_USAGE_INTERVAL_SECONDS
     )
-    record.identity = identify_job(environ)
+    record.identity = identify_job(environ, lookup_for(environ))
     record.output_location = output_location(record.identity, environ)
     env = command_environment(environ, record.identity, workspace, record.output_location)
     command = expand_arguments(record.arguments, env)

@@ -21,15 +21,20 @@ def max_attempts() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_ATTEMPTS
 
 
-def create_s3_client() -> Any:
-    import boto3
+def client_config(max_attempts: int, read_timeout: float) -> Any:
     from botocore.config import Config
 
-    config = Config(
-        retries={"mode": os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE, "max_attempts": max_attempts()},
-        connect_timeout=10,
-        read_timeout=60,
+    return Config(
+        retries={"mode": os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE, "max_attempts": max_attempts},
+        connect_timeout=min(10, read_timeout),
+        read_timeout=read_timeout,
     )
+
+
+def create_s3_client() -> Any:
+    import boto3
+
+    config = client_config(max_attempts(), read_timeout=60)
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
     return boto3.client("s3", config=config, endpoint_url=endpoint)
 

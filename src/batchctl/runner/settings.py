@@ -6,12 +6,14 @@ Read by the runner:
                                    staged into <workspace>/inputs/<name lower-cased>/
   BATCHCTL_OUTPUTS_BUCKET          bucket for <workspace>/outputs/** and the usage report (unset: no upload)
   BATCHCTL_OUTPUT_PREFIX           s3://bucket/prefix/ replacing s3://<outputs bucket>/<job name>/<job id>/
-  BATCHCTL_JOB_NAME                job name for the output prefix (default "job")
+  BATCHCTL_JOB_NAME                job name for the output prefix (unset: the name DescribeJobs gives the job's
+                                   id, when outputs go to BATCHCTL_OUTPUTS_BUCKET; else "job")
   BATCHCTL_INDEX_MAP               "1,3": array child i stands for original index map[i] (re-runs of some children)
   BATCHCTL_STOP_GRACE_SECONDS      after forwarding SIGTERM/SIGINT, wait this long before SIGKILL (default 20)
   BATCHCTL_USAGE_INTERVAL_SECONDS  how often the process tree's memory is sampled (default 0.25)
   AWS_BATCH_JOB_ID, AWS_BATCH_JOB_ARRAY_INDEX, AWS_BATCH_JOB_ATTEMPT   set by AWS Batch
   AWS_ENDPOINT_URL, AWS_RETRY_MODE, AWS_MAX_ATTEMPTS, credentials     honoured by boto3 as usual
+  AWS_REGION, AWS_DEFAULT_REGION, ECS_CONTAINER_METADATA_URI_V4      the region of the job-name lookup
 
 Given to the command (besides everything the runner received):
   BATCHCTL_ARRAY_INDEX   the job's (original) array index, for array jobs only
