@@ -82,14 +82,25 @@ def _command(app: AppContext) -> str:
 @click.option("--dry-run", is_flag=True, help="Print the rendered file and the SubmitJob requests; call no AWS API.")
 @click.option("--wait", is_flag=True, help="Wait until every job has finished; exit 1 if any failed.")
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
+@click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
 @output_option
 @pass_app
 def submit(
-    app: AppContext, job_file: Path, variables: tuple[str, ...], dry_run: bool, wait: bool, follow: bool
+    app: AppContext,
+    job_file: Path,
+    variables: tuple[str, ...],
+    dry_run: bool,
+    wait: bool,
+    follow: bool,
+    force: bool,
 ) -> None:
-    """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template."""
+    """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template.
+
+    The whole file is checked first (names, ARNs, AWS limits, whether each job fits its queue): when anything
+    is wrong, nothing is submitted.
+    """
     api = _api(app)
-    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run)
+    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run, force=force)
     if dry_run:
         _print_dry_run(app, result)
         return
