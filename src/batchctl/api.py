@@ -311,11 +311,13 @@ def _target(
         return Target(region=region, endpoint_url=endpoint_url)
     if not local:
         return Target(region=region, profile=profile)
-    from batchctl.local.process import endpoint_if_running
+    from batchctl.local.process import status
 
-    endpoint = endpoint_if_running()
-    if endpoint is None:
+    running = status()
+    if running is None:
         raise EmulatorNotRunningError(
             "local=True but the local emulator is not running", hint="start it with `batchctl local up`"
         )
-    return Target(region=region, endpoint_url=endpoint)
+    return Target(
+        region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
+    )

@@ -38,7 +38,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from batchctl.config.models import Strict
+from batchctl.config.models import MAX_AWS_INTEGER, Strict
 
 # AWS allows 128 characters in a job name; the submission appends "-" and an 8-character batch id.
 SUBMISSION_SUFFIX_LENGTH = 9
@@ -73,11 +73,11 @@ class Job(Strict):
     command: list[str] | None = Field(default=None, description="Command: a string split like a shell, or a list.")
     array_size: int | None = Field(default=None, ge=2, le=MAX_ARRAY_SIZE, description="Children of an array job.")
     environment: dict[str, str] = Field(default_factory=dict)
-    vcpus: float | None = Field(default=None, gt=0)
-    memory: int | None = Field(default=None, ge=4, description="MiB.")
-    gpus: int | None = Field(default=None, ge=0)
+    vcpus: float | None = Field(default=None, gt=0, le=MAX_AWS_INTEGER, allow_inf_nan=False)
+    memory: int | None = Field(default=None, ge=4, le=MAX_AWS_INTEGER, description="MiB.")
+    gpus: int | None = Field(default=None, ge=0, le=MAX_AWS_INTEGER)
     inputs: dict[str, str] = Field(default_factory=dict, description="Input name -> bare key or s3:// URL.")
-    timeout: int | None = Field(default=None, ge=60, description="Seconds per attempt.")
+    timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
     depends_on: list[Dependency] = Field(default_factory=list, max_length=MAX_DEPENDENCIES)
