@@ -48,3 +48,9 @@ class EmulatorStoppedError(EmulatorNotRunningError):
 
 class EmulatorAnswerError(AwsError):
     """The local emulator answered with something that is no AWS answer (an HTML error page)."""
+
+
+class InterruptedByUser(BatchctlError):
+    """Ctrl-C, with what state the work was left in and how to recover."""
+
+    exit_code = 130

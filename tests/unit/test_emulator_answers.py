@@ -18,7 +18,7 @@ from batchctl.errors import EmulatorAnswerError, EmulatorStoppedError
 
 
 class ErrorPage(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = b"<!DOCTYPE html><html><title>500 Internal Server Error</title></html>"
         self.send_response(500)
         self.send_header("Content-Type", "text/html")
