@@ -52,6 +52,8 @@ MAX_ARRAY_SIZE = 10_000
 MAX_SHARE_LENGTH = 255
 SHARE_PATTERN = re.compile(rf"[A-Za-z0-9]{{1,{MAX_SHARE_LENGTH}}}")
 MAX_SCHEDULING_PRIORITY = 9999
+# A SubmitJob request is at most 30 KiB (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html).
+MAX_COMMAND_CHARACTERS = 30 * 1024
 
 
 class DependencyType(StrEnum):
@@ -113,6 +115,11 @@ class Job(Strict):
     @classmethod
     def _command(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if len(value) > MAX_COMMAND_CHARACTERS:  # and shlex would take minutes over a long word
+                raise ValueError(
+                    f"the command is {len(value):,} characters; a SubmitJob request holds at most 30 KiB "
+                    "(put large data in a file under `inputs:`)"
+                )
             try:
                 return shlex.split(value)
             except ValueError as exc:
