@@ -24,7 +24,7 @@ RUNS = 3
 TIMEOUT = 120
 
 _PROBE = """
-import resource, sys, time
+import sys, time
 import jinja2, yaml
 from batchctl.config.loader import parse_yaml
 from batchctl.jobs.template import render
@@ -58,7 +58,9 @@ try:
 except Exception as exc:
     outcome = "refused: " + type(exc).__name__
 elapsed = time.perf_counter() - started
-print(f"{outcome}|{elapsed:.4f}|{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+# VmHWM: this program's own peak RSS in KiB (ru_maxrss would carry the parent's over exec).
+peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(f"{outcome}|{elapsed:.4f}|{peak}")
 """
 
 
