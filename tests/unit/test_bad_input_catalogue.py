@@ -164,7 +164,7 @@ CONFIG_CASES = [
     validate("missing-queues", CONFIG.split("queues:", maxsplit=1)[0], "{config}:1: queues: required key is missing"),
     validate("bad-name", config_with("name: demo", "name: Demo_1"), "{config}:1: name: invalid name 'Demo_1'"),
     validate("long-name", config_with("name: demo", "name: " + "d" * 30), "{config}:1: name: invalid name"),
-    validate("max-vcpus-huge", config_with("max_vcpus: 16", "max_vcpus: " + "1" + "0" * 30), "{config}:6: compute_environments[0].max_vcpus: Input should be less than or equal to 2147483647"),
+    validate("max-vcpus-huge", config_with("max_vcpus: 16", "max_vcpus: " + "1" + "0" * 30), "{config}:6: compute_environments[0].max_vcpus: at most 2,147,483,647, the largest number AWS accepts here (a 32-bit integer) (got 1000000000000000000000000000000)"),
     validate("max-vcpus-text", config_with("max_vcpus: 16", "max_vcpus: lots"), "{config}:6: compute_environments[0].max_vcpus"),
     validate("max-vcpus-zero", config_with("max_vcpus: 16", "max_vcpus: 0"), "{config}:6: compute_environments[0].max_vcpus"),
     validate("memory-huge", config_with("memory: 512", "memory: 99999999999"), "{config}:13: job_definitions[0].memory"),

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from batchctl.config.files import read_text_file
-from batchctl.config.models import ClusterConfig
+from batchctl.config.models import MAX_AWS_INTEGER, ClusterConfig
 from batchctl.config.safe_yaml import BoundedLoader, DocumentTooLargeError, DuplicateKeyError, TooDeepError
 from batchctl.config.suggest import did_you_mean
 from batchctl.errors import ConfigError
@@ -178,6 +178,8 @@ def _message(model: type[BaseModel], error: Any, loc: Loc) -> str:
     if kind == "missing":
         return "required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "less_than_equal" and error.get("ctx", {}).get("le") == MAX_AWS_INTEGER:
+        message = f"at most {MAX_AWS_INTEGER:,}, the largest number AWS accepts here (a 32-bit integer)"
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "name":
         return f"invalid name {error.get('input')!r}: {_name_rule(loc)}"
     if "input" in error and not isinstance(error["input"], dict | list):
