@@ -29,13 +29,14 @@ from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
 from batchctl.errors import EmulatorNotRunningError, NotFoundError
 from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
+from batchctl.jobs import preflight
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
 from batchctl.jobs.jobfile import load_job_file
 from batchctl.jobs.listing import JobQuery, list_jobs
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
-from batchctl.jobs.requests import new_submission_id, plan_submission, with_dependencies
+from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
@@ -149,12 +150,29 @@ class Batchctl:
     # -- jobs --------------------------------------------------------------------------------------------------
 
     def submit(
-        self, path: str | Path, variables: Mapping[str, str] | None = None, *, dry_run: bool = False
+        self,
+        path: str | Path,
+        variables: Mapping[str, str] | None = None,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
     ) -> SubmitResult:
-        """Render, validate and submit a job file (a dry run calls no AWS API and submits nothing)."""
+        """Render, validate, check and submit a job file (a dry run calls no AWS API and submits nothing).
+
+        The whole file is checked before its first SubmitJob (preflight.py); `force` skips only the check that
+        each job fits a compute environment of its queue.
+        """
         job_file = load_job_file(Path(path), {**builtin_variables(self.user, self.config.name), **(variables or {})})
         submission_id = new_submission_id()
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
+
+        def locate(item: PlannedJob, field: str) -> str:
+            return job_file.locate(next(i for i, job in enumerate(job_file.jobs) if job.name == item.name), field)
+
+        if dry_run:
+            preflight.check_dry_run(self.config, planned, locate, force=force)
+        else:
+            preflight.check_live(self._batch(), planned, locate, self.target, force=force)
         if dry_run:
             placeholders = {item.name: f"<id of {item.name}>" for item in planned}
             requests = [with_dependencies(item, placeholders) for item in planned]
@@ -293,11 +311,13 @@ def _target(
         return Target(region=region, endpoint_url=endpoint_url)
     if not local:
         return Target(region=region, profile=profile)
-    from batchctl.local.process import endpoint_if_running
+    from batchctl.local.process import status
 
-    endpoint = endpoint_if_running()
-    if endpoint is None:
+    running = status()
+    if running is None:
         raise EmulatorNotRunningError(
             "local=True but the local emulator is not running", hint="start it with `batchctl local up`"
         )
-    return Target(region=region, endpoint_url=endpoint)
+    return Target(
+        region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
+    )

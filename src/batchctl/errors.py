@@ -40,3 +40,17 @@ class DeployError(BatchctlError):
 
 class EmulatorNotRunningError(BatchctlError):
     """`--local` was asked for but the local emulator is not running."""
+
+
+class EmulatorStoppedError(EmulatorNotRunningError):
+    """The local emulator stopped answering in the middle of a command."""
+
+
+class EmulatorAnswerError(AwsError):
+    """The local emulator answered with something that is no AWS answer (an HTML error page)."""
+
+
+class InterruptedByUser(BatchctlError):
+    """Ctrl-C, with what state the work was left in and how to recover."""
+
+    exit_code = 130

@@ -154,7 +154,9 @@ def test_listing_250_jobs_stays_within_the_call_bound(api: Batchctl, tmp_path: P
     counter = CallCounter(api.aws.client("batch"))
     result = api.submit(write_jobs(tmp_path, BULK), {"count": str(count), "prefix": "bulk"})
     assert len(result.jobs) == count
-    assert counter.take() == Counter({"SubmitJob": count})  # one SubmitJob per job, nothing else
+    # One SubmitJob per job, after one look-up each of the queues, definitions and compute environments.
+    lookups = {"DescribeJobQueues": 1, "DescribeJobDefinitions": 1, "DescribeComputeEnvironments": 1}
+    assert counter.take() == Counter({"SubmitJob": count, **lookups})
 
     per_queue = {"cpu": count * 4 // 5, "gpu": count // 5}
     listed = api.jobs(all_statuses=True, all_users=True, name="bulk-*")

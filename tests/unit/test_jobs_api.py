@@ -215,6 +215,7 @@ def test_submitting_a_file_fills_in_dependency_ids(api: Batchctl, aws: StubAws, 
         "  - {name: a, queue: cpu, definition: helloworld}\n"
     )
     batch = aws.stub("batch")
+    stub_preflight(batch)
     response = {"jobName": "x", "jobId": "id-a"}
     batch.add_response("submit_job", response, {**_submit_params("a")})
     batch.add_response(
@@ -223,6 +224,80 @@ def test_submitting_a_file_fills_in_dependency_ids(api: Batchctl, aws: StubAws, 
     result = api.submit(path)
     assert [(job.name, job.job_id) for job in result.jobs] == [("a", "id-a"), ("b", "id-b")]
     assert result.jobs[0].submission_name == f"a-{result.submission_id}"
+
+
+COMPUTE_ENVIRONMENT = f"{ARN}:compute-environment/demo-cpu-spot"
+
+
+def stub_preflight(batch: Stubber, max_vcpus: int = 16) -> None:
+    """The look-ups made before the first SubmitJob: the queue, the definition, the queue's compute environments."""
+    batch.add_response(
+        "describe_job_queues",
+        {
+            "jobQueues": [
+                {
+                    "jobQueueName": "demo-cpu",
+                    "jobQueueArn": QUEUE,
+                    "state": "ENABLED",
+                    "priority": 1,
+                    "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": COMPUTE_ENVIRONMENT}],
+                }
+            ]
+        },
+        {"jobQueues": [QUEUE]},
+    )
+    batch.add_response(
+        "describe_job_definitions",
+        {
+            "jobDefinitions": [
+                {
+                    "jobDefinitionName": "demo-helloworld",
+                    "jobDefinitionArn": DEFINITION,
+                    "revision": 1,
+                    "type": "container",
+                    "status": "ACTIVE",
+                    "containerProperties": {
+                        "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}]
+                    },
+                }
+            ]
+        },
+        {"jobDefinitions": [DEFINITION]},
+    )
+    batch.add_response(
+        "describe_compute_environments",
+        {
+            "computeEnvironments": [
+                {
+                    "computeEnvironmentName": "demo-cpu-spot",
+                    "computeEnvironmentArn": COMPUTE_ENVIRONMENT,
+                    "type": "MANAGED",
+                    "computeResources": {
+                        "type": "SPOT",
+                        "maxvCpus": max_vcpus,
+                        "instanceTypes": ["m6i"],
+                        "subnets": ["subnet-1"],
+                    },
+                }
+            ]
+        },
+        {"computeEnvironments": [COMPUTE_ENVIRONMENT]},
+    )
+
+
+def test_a_job_larger_than_its_queue_is_refused_before_any_submit(api: Batchctl, aws: StubAws, tmp_path: Any) -> None:
+    path = tmp_path / "jobs.yaml"
+    path.write_text(
+        "jobs:\n  - {name: a, queue: cpu, definition: helloworld}\n"
+        "  - {name: big, queue: cpu, definition: helloworld, vcpus: 64}\n"
+    )
+    stub_preflight(aws.stub("batch"))
+    with pytest.raises(BatchctlError) as raised:
+        api.submit(path)
+    message = raised.value.message
+    assert message.startswith(f'{path}:3: job "big": vcpus: no compute environment of queue demo-cpu')
+    assert "demo-cpu-spot: at most 16 vCPUs (max_vcpus), 64 asked" in message
+    assert "--force" in (raised.value.hint or "")
 
 
 def _submit_params(name: str) -> dict[str, Any]:

@@ -111,6 +111,16 @@ class Batch:
             for item in page.get("computeEnvironments", [])
         ]
 
+    @aws_call
+    def describe_job_definitions(self, definitions: list[str]) -> list[dict[str, Any]]:
+        """The named job definitions (ARNs or name:revision) that exist, active or not."""
+        if not definitions:
+            return []
+        paginator = self._client.get_paginator("describe_job_definitions")
+        return [
+            item for page in paginator.paginate(jobDefinitions=definitions) for item in page.get("jobDefinitions", [])
+        ]
+
 
 def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)

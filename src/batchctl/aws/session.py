@@ -9,6 +9,7 @@ import boto3
 from botocore.config import Config
 
 from batchctl import __version__
+from batchctl.aws import emulator_answers
 from batchctl.aws.errors import aws_call
 from batchctl.errors import CredentialsError
 
@@ -31,6 +32,8 @@ class Target:
     region: str
     profile: str | None = None
     endpoint_url: str | None = None
+    emulator_pid: int | None = None  # local only: the emulator process, named when it stops mid-command
+    emulator_log: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -55,9 +58,10 @@ class Aws:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(
-                service, endpoint_url=self.target.endpoint_url, config=_CLIENT_CONFIG
-            )
+            client = self._session.client(service, endpoint_url=self.target.endpoint_url, config=_CLIENT_CONFIG)
+            if self.target.is_local:
+                emulator_answers.register(client, self.target.emulator_pid, self.target.emulator_log)
+            self._clients[service] = client
         return self._clients[service]
 
     @aws_call

@@ -21,7 +21,10 @@ def run(entry: Callable[..., object], args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
     debug = "--debug" in args
     try:
-        entry.main(args=args, prog_name="batchctl", standalone_mode=False)  # type: ignore[attr-defined]
+        # Without standalone mode click returns (not raises) a command's `click.exceptions.Exit(code)`.
+        returned = entry.main(args=args, prog_name="batchctl", standalone_mode=False)  # type: ignore[attr-defined]
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            return returned
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:

@@ -13,6 +13,7 @@ import click
 from batchctl import outputs as keys
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
+from batchctl.cli.interruptions import explain_deploy_interruption
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
 from batchctl.errors import BatchctlError, ConfigError
@@ -146,6 +147,7 @@ def diff(app: AppContext) -> None:
 @click.command()
 @yes_option
 @pass_app
+@explain_deploy_interruption
 def deploy(app: AppContext, yes: bool) -> None:
     """Create or update the cluster through a CloudFormation change set."""
     from batchctl.cluster.deploy import Deployer

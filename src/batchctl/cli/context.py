@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 # boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
 
 
+def check_region_variable() -> None:
+    """AWS_REGION (or AWS_DEFAULT_REGION) names a region AWS has, or the SDK calls made in its name would fail."""
+    from batchctl.config.regions import region_problem
+    from batchctl.errors import ConfigError
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(name, "").strip()
+        problem = region_problem(value) if value else None
+        if problem:
+            raise ConfigError(f"{name}={value}: {problem}", hint=f"fix or unset {name}")
+
+
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -47,16 +59,19 @@ class AppContext:
         from batchctl.aws.session import Target
 
         region = self.region or self.config().region
+        check_region_variable()
         if not self.local:
             return Target(region=region, profile=self.profile)
-        from batchctl.local.process import endpoint_if_running
+        from batchctl.local.process import status
 
-        endpoint = endpoint_if_running()
-        if endpoint is None:
+        running = status()
+        if running is None:
             raise EmulatorNotRunningError(
                 "--local was given but the local emulator is not running", hint="start it with `batchctl local up`"
             )
-        return Target(region=region, endpoint_url=endpoint)
+        return Target(
+            region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
+        )
 
     def aws(self) -> Aws:
         if self._aws is None:

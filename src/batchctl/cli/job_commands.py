@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
-from batchctl.cli.options import pass_app
+from batchctl.cli.options import parsed_by, pass_app
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
@@ -82,14 +82,25 @@ def _command(app: AppContext) -> str:
 @click.option("--dry-run", is_flag=True, help="Print the rendered file and the SubmitJob requests; call no AWS API.")
 @click.option("--wait", is_flag=True, help="Wait until every job has finished; exit 1 if any failed.")
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
+@click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
 @output_option
 @pass_app
 def submit(
-    app: AppContext, job_file: Path, variables: tuple[str, ...], dry_run: bool, wait: bool, follow: bool
+    app: AppContext,
+    job_file: Path,
+    variables: tuple[str, ...],
+    dry_run: bool,
+    wait: bool,
+    follow: bool,
+    force: bool,
 ) -> None:
-    """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template."""
+    """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template.
+
+    The whole file is checked first (names, ARNs, AWS limits, whether each job fits its queue): when anything
+    is wrong, nothing is submitted.
+    """
     api = _api(app)
-    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run)
+    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run, force=force)
     if dry_run:
         _print_dry_run(app, result)
         return
@@ -145,23 +156,33 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
 
 @click.command()
 @click.option("-q", "--queue", help="One queue (short name or ARN); default: every queue of the cluster.")
-@click.option("-s", "--status", "statuses", help=f"Statuses, comma-separated ({','.join(ALL_STATUSES)}).")
+@click.option(
+    "-s",
+    "--status",
+    "statuses",
+    callback=parsed_by(parse_statuses),
+    help=f"Statuses, comma-separated ({','.join(ALL_STATUSES)}).",
+)
 @click.option("-a", "--all", "all_statuses", is_flag=True, help="Every status (default: active jobs only).")
 @click.option("-u", "--user", help="Jobs submitted by this user (default: you).")
 @click.option("--all-users", is_flag=True, help="Jobs of every user.")
 @click.option("-n", "--name", help="Job name glob, e.g. 'hello*'.")
-@click.option("--since", help="Created within this long (30m, 24h, 7d) or since a date (2026-01-31).")
+@click.option(
+    "--since",
+    callback=parsed_by(parse_since),
+    help="Created within this long (30m, 24h, 7d) or since a date (2026-01-31).",
+)
 @output_option
 @pass_app
 def jobs(
     app: AppContext,
     queue: str | None,
-    statuses: str | None,
+    statuses: tuple[str, ...] | None,
     all_statuses: bool,
     user: str | None,
     all_users: bool,
     name: str | None,
-    since: str | None,
+    since: datetime | None,
 ) -> None:
     """List jobs: the active ones you submitted, unless told otherwise."""
     if statuses and all_statuses:
@@ -170,12 +191,12 @@ def jobs(
         raise click.UsageError("give --user or --all-users, not both")
     records = _api(app).jobs(
         queue=queue,
-        statuses=parse_statuses(statuses) if statuses else None,
+        statuses=statuses,
         all_statuses=all_statuses,
         user=user,
         all_users=all_users,
         name=name,
-        since=parse_since(since) if since else None,
+        since=since,
     )
     if app.json:
         render.as_json(records)

@@ -15,7 +15,7 @@ def local_group() -> None:
 
 
 @local_group.command()
-@click.option("--port", type=int, help="Port on 127.0.0.1 (default 4586, or BATCHCTL_LOCAL_PORT).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default 4586, or BATCHCTL_LOCAL_PORT).")
 @click.option("--require-docker", is_flag=True, help="Fail when no Docker engine is reachable.")
 @pass_app
 def up(app: AppContext, port: int | None, require_docker: bool) -> None:
@@ -60,15 +60,17 @@ def local_status(app: AppContext) -> None:
     docker = docker_engine.check()
     if app.json:
         render.as_json({"emulator": info, "docker": docker})
-        return
-    if info:
-        render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
     else:
-        render.fail("emulator not running (start it: batchctl local up)")
-    if docker.available:
-        render.ok(f"Docker engine: {docker.detail}")
-    else:
-        render.fail(f"no Docker engine: {docker.detail}")
+        if info:
+            render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
+        else:
+            render.fail("emulator not running (start it: batchctl local up)")
+        if docker.available:
+            render.ok(f"Docker engine: {docker.detail}")
+        else:
+            render.fail(f"no Docker engine: {docker.detail}")
+    if info is None:
+        raise click.exceptions.Exit(1)  # scripts can test it: `batchctl local status || batchctl local up`
 
 
 @local_group.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from batchctl import __version__
-from batchctl.cli import boundary
+from batchctl.cli import boundary, options
 from batchctl.cli.context import AppContext, env_flag
 from batchctl.paths import DEFAULT_CONFIG_FILE
 
@@ -25,7 +25,7 @@ from batchctl.paths import DEFAULT_CONFIG_FILE
     help="Cluster configuration file.",
 )
 @click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: AWS_PROFILE).")
-@click.option("--region", help="AWS region (default: the config's region).")
+@click.option("--region", callback=options.check_region, help="AWS region (default: the config's region).")
 @click.option("--local", is_flag=True, help="Target the local emulator (`batchctl local up`); or BATCHCTL_LOCAL=1.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table", help="Result format.")

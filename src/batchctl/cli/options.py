@@ -28,3 +28,31 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise BatchctlError("confirmation needed but standard input is not a terminal", hint="pass --yes")
     return click.confirm(question, default=False, err=True)
+
+
+def check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--region mars-1` is a usage error (exit 2) that names regions that exist."""
+    if value is None:
+        return None
+    from batchctl.config.regions import region_problem
+
+    problem = region_problem(value)
+    if problem:
+        raise click.BadParameter(f"{value!r} is {problem}", ctx=ctx, param=param)
+    return value
+
+
+def parsed_by(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, str | None], Any]:
+    """An option callback: the value parsed, or a usage error (exit 2) with the parser's message and hint."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except BatchctlError as exc:
+            raise click.BadParameter(
+                exc.message + (f" ({exc.hint})" if exc.hint else ""), ctx=ctx, param=param
+            ) from None
+
+    return callback

@@ -39,11 +39,14 @@ class StackProgress:
         self._done: set[str] = set()
 
     def __enter__(self) -> StackProgress:
-        self._bar.start()
+        # Piped, the bar would only add a blank line on stop (before an error's line, which must come first).
+        if self._bar.console.is_terminal:
+            self._bar.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._bar.stop()
+        if self._bar.live.is_started:
+            self._bar.stop()
 
     def expect(self, total: int) -> None:
         self._bar.update(self._task, total=total, completed=0)

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from batchctl.config.regions import region_problem
+
 # The cluster name prefixes S3 bucket names (lower case, <= 63 chars with
 # "-workspace-<12-digit account>-<region>" appended), the ECR repository name (lower case)
 # and every Batch / CloudFormation name: the intersection of those rules is below.
@@ -24,6 +26,10 @@ SHORT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$"
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 ECR_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"
+# AWS Batch types vCPU counts, memory, GPUs and timeouts as Integer (32-bit): a larger value is refused by
+# CloudFormation or the API at deploy time, so it is refused here at its line instead.
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_ComputeResource.html
+MAX_AWS_INTEGER = 2**31 - 1
 
 ShortName = Annotated[str, Field(pattern=SHORT_NAME_PATTERN)]
 
@@ -149,9 +155,9 @@ class ComputeEnvironment(Strict):
         default_factory=lambda: ["m6i", "c6i", "r6i"],
         description="Instance types or families (EC2 and SPOT only).",
     )
-    min_vcpus: int = Field(default=0, ge=0)
-    max_vcpus: int = Field(default=16, ge=1)
-    desired_vcpus: int | None = Field(default=None, ge=0)
+    min_vcpus: int = Field(default=0, ge=0, le=MAX_AWS_INTEGER)
+    max_vcpus: int = Field(default=16, ge=1, le=MAX_AWS_INTEGER)
+    desired_vcpus: int | None = Field(default=None, ge=0, le=MAX_AWS_INTEGER)
     bid_percentage: int = Field(default=100, ge=1, le=100, description="SPOT only: maximum % of on-demand price.")
     allocation_strategy: AllocationStrategy | None = Field(
         default=None,
@@ -195,12 +201,12 @@ class JobDefinition(Strict):
         "(anything with ':' or '/', e.g. public.ecr.aws/docker/library/python:3.12)."
     )
     command: list[str] = Field(default_factory=list)
-    vcpus: float = Field(default=1, gt=0)
-    memory: int = Field(default=2048, ge=128, description="MiB.")
-    gpus: int = Field(default=0, ge=0)
+    vcpus: float = Field(default=1, gt=0, le=MAX_AWS_INTEGER, allow_inf_nan=False)
+    memory: int = Field(default=2048, ge=128, le=MAX_AWS_INTEGER, description="MiB.")
+    gpus: int = Field(default=0, ge=0, le=MAX_AWS_INTEGER)
     environment: dict[str, str] = Field(default_factory=dict)
     retries: int = Field(default=1, ge=1, le=10, description="Attempts in all (1 = no retry).")
-    timeout: int | None = Field(default=None, ge=60, description="Attempt timeout in seconds.")
+    timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Attempt timeout in seconds.")
     platform: Literal["EC2", "FARGATE"] = "EC2"
 
     @field_validator("environment")
@@ -234,13 +240,21 @@ class ClusterConfig(Strict):
         description="Cluster name: 2-24 lower-case letters, digits and hyphens, starting with a letter. "
         "It prefixes every resource.",
     )
-    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: str = Field(default="us-east-1", description="AWS region, e.g. us-east-1.")
     network: Network = Field(default_factory=Network)
     storage: Storage = Field(default_factory=Storage)
     compute_environments: list[ComputeEnvironment] = Field(min_length=1)
     queues: list[Queue] = Field(min_length=1)
     job_definitions: list[JobDefinition] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        problem = region_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def compute_environment(self, name: str) -> ComputeEnvironment | None:
         return next((ce for ce in self.compute_environments if ce.name == name), None)

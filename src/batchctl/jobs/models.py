@@ -38,7 +38,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from batchctl.config.models import Strict
+from batchctl.config.models import MAX_AWS_INTEGER, Strict
 
 # AWS allows 128 characters in a job name; the submission appends "-" and an 8-character batch id.
 SUBMISSION_SUFFIX_LENGTH = 9
@@ -52,6 +52,8 @@ MAX_ARRAY_SIZE = 10_000
 MAX_SHARE_LENGTH = 255
 SHARE_PATTERN = re.compile(rf"[A-Za-z0-9]{{1,{MAX_SHARE_LENGTH}}}")
 MAX_SCHEDULING_PRIORITY = 9999
+# A SubmitJob request is at most 30 KiB (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html).
+MAX_COMMAND_CHARACTERS = 30 * 1024
 
 
 class DependencyType(StrEnum):
@@ -73,11 +75,11 @@ class Job(Strict):
     command: list[str] | None = Field(default=None, description="Command: a string split like a shell, or a list.")
     array_size: int | None = Field(default=None, ge=2, le=MAX_ARRAY_SIZE, description="Children of an array job.")
     environment: dict[str, str] = Field(default_factory=dict)
-    vcpus: float | None = Field(default=None, gt=0)
-    memory: int | None = Field(default=None, ge=4, description="MiB.")
-    gpus: int | None = Field(default=None, ge=0)
+    vcpus: float | None = Field(default=None, gt=0, le=MAX_AWS_INTEGER, allow_inf_nan=False)
+    memory: int | None = Field(default=None, ge=4, le=MAX_AWS_INTEGER, description="MiB.")
+    gpus: int | None = Field(default=None, ge=0, le=MAX_AWS_INTEGER)
     inputs: dict[str, str] = Field(default_factory=dict, description="Input name -> bare key or s3:// URL.")
-    timeout: int | None = Field(default=None, ge=60, description="Seconds per attempt.")
+    timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
     depends_on: list[Dependency] = Field(default_factory=list, max_length=MAX_DEPENDENCIES)
@@ -113,6 +115,11 @@ class Job(Strict):
     @classmethod
     def _command(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if len(value) > MAX_COMMAND_CHARACTERS:  # and shlex would take minutes over a long word
+                raise ValueError(
+                    f"the command is {len(value):,} characters; a SubmitJob request holds at most 30 KiB "
+                    "(put large data in a file under `inputs:`)"
+                )
             try:
                 return shlex.split(value)
             except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 from batchctl import outputs as keys
 from batchctl.errors import BatchctlError, ConfigError
+from batchctl.jobs import limits
 from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
@@ -18,7 +20,8 @@ JOB_TAG = "batchctl:job"
 SUBMISSION_TAG = "batchctl:submission"
 JOB_NAME_ENV = "BATCHCTL_JOB_NAME"
 INPUT_ENV_PREFIX = "BATCHCTL_INPUT_"
-MAX_TAGS = 50  # AWS limit per resource
+MAX_TAGS = limits.MAX_TAGS  # AWS limit per resource
+_PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 # The share of a user whose name has no letter or digit at all.
 FALLBACK_SHARE = "default"
 
@@ -78,11 +81,6 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         except BatchctlError as exc:
             raise _located(exc, job_file.locate(index, "definition")) from None
         tags = {**job_file.tags, **job.tags, SUBMITTER_TAG: user, JOB_TAG: job.name, SUBMISSION_TAG: submission_id}
-        if len(tags) > MAX_TAGS:
-            raise ConfigError(
-                f"{job_file.locate(index, 'tags')}: {len(tags)} tags, AWS allows {MAX_TAGS}",
-                hint=f"batchctl adds 3 ({SUBMITTER_TAG}, {JOB_TAG}, {SUBMISSION_TAG}): keep the file's under 48",
-            )
         try:
             overrides = _overrides(job, resolver)
         except BatchctlError as exc:
@@ -105,7 +103,11 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
             request.update(_fair_share(job, queue_has_fair_share(resolver, job.queue), user))
         except BatchctlError as exc:
             raise _located(exc, job_file.locate(index, "share" if job.share else "scheduling_priority")) from None
-        planned.append(PlannedJob(job, request))
+        item = PlannedJob(job, request)
+        # Job ids are UUIDs: the placeholders give the request the size it will have when sent.
+        sized = with_dependencies(item, {other.name: _PLACEHOLDER_ID for other in job_file.jobs})
+        limits.check_request(sized, functools.partial(job_file.locate, index))
+        planned.append(item)
     return planned
 
 

@@ -3,6 +3,7 @@
 Variables: `timestamp` (UTC, `20260102-150405`, safe in job names), `user` (also `username`), `cluster`, and
 every key=value of the command line (which win). An undefined variable is an error that names it and its line;
 `{{ name | default('x') }}` and `{% if name is defined %}` are the ways to make one optional.
+Rendering is sandboxed and bounded (sandbox.py): no Python internals, no other files, no endless loops.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
 
+from batchctl.config.files import read_text_file
 from batchctl.config.suggest import did_you_mean
 from batchctl.errors import ConfigError
+from batchctl.jobs.sandbox import IncludeRefusedError, RenderLimitError, render_bounded
 
 _TEMPLATE_FILENAME = "<template>"  # how Jinja2 names a template made from a string, in tracebacks
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
@@ -43,24 +47,45 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
 
 
 def read_template(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"job file {path} not found", hint="pass the path of a jobs YAML file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return read_text_file(path, "job file", "pass the path of a jobs YAML file")
 
 
 def render(text: str, variables: Mapping[str, str], source: str) -> str:
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    """Render in the bounded sandbox (see sandbox.py): no code, no other files, bounded work."""
     try:
-        return environment.from_string(text).render(**variables)
+        return render_bounded(text, variables)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(
             f"{source}:{exc.lineno}: template error: {exc.message}", hint="check the {{ }} and {% %} on that line"
         ) from None
+    except SecurityError as exc:
+        raise ConfigError(
+            f"{_where(exc, source)}: template refused: {exc.message}",
+            hint="job files are rendered in a sandbox: use variables and filters, not Python internals",
+        ) from None
+    except IncludeRefusedError as exc:
+        raise ConfigError(
+            f"{_where(exc, source)}: template refused: {exc.message}",
+            hint="put the shared part in the file itself, or pass the values as key=value variables",
+        ) from None
+    except RenderLimitError as exc:
+        raise ConfigError(
+            f"{_where(exc, source)}: template refused: {exc.message}",
+            hint="a job file needs no such work: loop over fewer items (arrays: use array_size)",
+        ) from None
     except jinja2.UndefinedError as exc:
         raise _undefined_error(exc, variables, source) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: template refused: a macro calls itself without end", hint="give the macro a way to stop"
+        ) from None
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+        raise ConfigError(f"{_where(exc, source)}: template error: {exc}") from None
+
+
+def _where(exc: BaseException, source: str) -> str:
+    line = _template_line(exc)
+    return f"{source}:{line}" if line else source
 
 
 def _undefined_error(exc: jinja2.UndefinedError, variables: Mapping[str, str], source: str) -> ConfigError:

@@ -82,7 +82,14 @@ def log_file() -> Path:
 
 
 def configured_port() -> int:
-    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+    text = os.environ.get(PORT_ENV, "").strip()
+    if not text:
+        return DEFAULT_PORT
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise BatchctlError(
+            f"{PORT_ENV}={text!r} is not a port number", hint=f"set {PORT_ENV} to a number from 1 to 65535, or unset it"
+        )
+    return int(text)
 
 
 def endpoint_for(port: int) -> str:
@@ -165,6 +172,8 @@ def _identity(port: int) -> int | None:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds: a port left in TIME-WAIT by a crashed emulator is free; a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError:
