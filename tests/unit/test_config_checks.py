@@ -195,3 +195,18 @@ def test_invalid_bucket_name_is_one_clear_line(bucket: str, problem: str, tmp_pa
     (line,) = [line for line in err.splitlines() if line.startswith("Error:")]
     assert re.fullmatch(rf"Error: {re.escape(str(config))}:\d+: storage\.read_write: bucket '[^']+': .*", line)
     assert f"bucket {bucket!r}: {problem}" in line
+
+
+def test_image_outside_ecr_is_an_error_without_egress() -> None:
+    network = {"egress": "none", "endpoints": True}
+    public = {**DEMO_CONFIG["job_definitions"][0], "image": "public.ecr.aws/docker/library/python:3.12"}
+    errors = _findings(network=network, job_definitions=[public])
+    assert any(
+        line.startswith("ERROR: job_definitions[0].image: public.ecr.aws/docker/library/python:3.12 is not in ECR")
+        for line in errors
+    ), errors
+    ecr = {**public, "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools:1"}
+    assert not [line for line in _findings(network=network, job_definitions=[ecr]) if "image" in line]
+    # The cluster's own repository, and any image with a way out to the internet, are fine.
+    assert not [line for line in _findings(network=network) if "image" in line]
+    assert not [line for line in _findings(job_definitions=[public]) if "image" in line]

@@ -141,7 +141,13 @@ def test_no_inline_policy_grants_everything(base: str) -> None:
 
 
 def test_service_roles_and_their_managed_policies() -> None:
-    template = roles_template("demo")
+    # A BEST_FIT spot environment is the one kind that needs the Spot Fleet role.
+    cluster = config(DEMO, compute_environments=[{"name": "cpu-spot", "allocation_strategy": "BEST_FIT"}])
+
+    def build(stack: Any) -> None:
+        ClusterRoles(stack, "Roles", config=cluster, storage=Storage(stack, "Storage", config=cluster))
+
+    template = construct_template(build)
     expected = {
         "SpotFleetRole": ("spotfleet.amazonaws.com", ["service-role/AmazonEC2SpotFleetTaggingRole"]),
         "InstanceRole": (
@@ -167,6 +173,12 @@ def test_fargate_only_cluster_has_no_instance_or_spot_fleet_role() -> None:
     names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
     assert names == {"RolesExecutionRole", "RolesJobRole"}
     assert resources(template, "AWS::IAM::InstanceProfile") == {}
+
+
+def test_spot_cluster_with_an_updatable_allocation_strategy_has_no_spot_fleet_role() -> None:
+    template = roles_template("demo", ("SPOT",))
+    names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
+    assert names == {"RolesInstanceRole", "RolesExecutionRole", "RolesJobRole"}
 
 
 def test_on_demand_cluster_has_no_spot_fleet_role() -> None:

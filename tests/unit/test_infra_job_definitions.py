@@ -53,6 +53,8 @@ def test_demo_job_definition(demo: dict[str, Any]) -> None:
             "Command": ["python3", "/app/hello.py"],
             "ResourceRequirements": [{"Type": "VCPU", "Value": "1"}, {"Type": "MEMORY", "Value": "512"}],
             "Environment": [
+                {"Name": "AWS_DEFAULT_REGION", "Value": {"Ref": "AWS::Region"}},
+                {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
                 {"Name": "BATCHCTL_CLUSTER", "Value": "demo"},
                 {"Name": "BATCHCTL_INPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageInputs"))},
                 {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageOutputs"))},
@@ -93,6 +95,8 @@ def test_gpu_job_with_retries_timeout_and_a_full_image_reference(production: dic
     ]
     # The cluster's variables win; existing buckets: only the outputs bucket is announced.
     assert container["Environment"] == [
+        {"Name": "AWS_DEFAULT_REGION", "Value": {"Ref": "AWS::Region"}},
+        {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
         {"Name": "BATCHCTL_CLUSTER", "Value": "prod"},
         {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": "batch-scratch"},
         {"Name": "EPOCHS", "Value": "10"},

@@ -143,7 +143,11 @@ class Deployer:
 
     def _create_change_set(self, body: str, create: bool) -> ChangeSet:
         name = f"batchctl-{time.strftime('%Y%m%d-%H%M%S')}"
-        tags = {"batchctl:cluster": self.config.name, **self.config.tags}
+        # Only the constant cluster tag on the stack: CloudFormation copies stack tags onto every resource, and a
+        # changed tag on a compute environment, queue or scheduling policy (create-only Tags) would replace it.
+        # The configuration's tags are set per resource in the template instead.
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-add-tags.html
+        tags = {"batchctl:cluster": self.config.name}
         if len(body.encode("utf-8")) > INLINE_TEMPLATE_LIMIT:
             url = self._upload_template(body, name)
             change_set_id = self.cloudformation.create_change_set(

@@ -20,4 +20,5 @@ def synthesize(config: ClusterConfig, zones: list[str]) -> dict[str, Any]:
 
 
 def to_json(template: dict[str, Any]) -> str:
-    return json.dumps(template, indent=1, sort_keys=False)
+    """Compact JSON: CloudFormation takes a template inline up to 51,200 bytes, and whitespace counts."""
+    return json.dumps(template, separators=(",", ":"), sort_keys=False)

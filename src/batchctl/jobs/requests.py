@@ -12,6 +12,7 @@ from batchctl.errors import BatchctlError, ConfigError
 from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
+from batchctl.retry_rules import definition_rules, retry_strategy
 
 SUBMITTER_TAG = "submitter"
 JOB_TAG = "batchctl:job"
@@ -100,13 +101,19 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         if job.timeout:
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
         if job.retries:
-            request["retryStrategy"] = {"attempts": job.retries}
+            request["retryStrategy"] = retry_strategy(job.retries, _definition_rules(resolver, job.definition))
         try:
             request.update(_fair_share(job, queue_has_fair_share(resolver, job.queue), user))
         except BatchctlError as exc:
             raise _located(exc, job_file.locate(index, "share" if job.share else "scheduling_priority")) from None
         planned.append(PlannedJob(job, request))
     return planned
+
+
+def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
+    """The evaluateOnExit rules of one of this cluster's job definitions (none known for a definition's ARN)."""
+    configured = next((jd for jd in resolver.config.job_definitions if jd.name == definition), None)
+    return definition_rules(configured.retries) if configured else []
 
 
 def _fair_share(job: Job, fair_share: bool | None, user: str) -> dict[str, Any]:
