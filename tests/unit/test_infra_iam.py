@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 import pytest
-from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, get_att, logical_id, resources, walk
+from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, logical_id, resources, walk
 
 from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.storage import Storage
@@ -68,12 +68,16 @@ def _job_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_job_role_with_the_clusters_own_buckets() -> None:
     template = roles_template("demo")
-    inputs, workspace, outputs = (
-        get_att(logical_id(template, f"Storage{role}"), "Arn") for role in ("Inputs", "Workspace", "Outputs")
-    )
 
-    def objects(arn: dict[str, Any]) -> dict[str, Any]:
-        return {"Fn::Join": ["", [arn, "/*"]]}
+    # The buckets are the data stack's, imported by name.
+    def arn(role: str, suffix: str = "") -> dict[str, Any]:
+        parts = ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Fn::ImportValue": f"batchctl-demo-data:Bucket{role}"}]
+        return {"Fn::Join": ["", parts + ([suffix] if suffix else [])]}
+
+    inputs, workspace, outputs = (arn(role) for role in ("Inputs", "Workspace", "Outputs"))
+
+    def objects(bucket: dict[str, Any]) -> dict[str, Any]:
+        return {"Fn::Join": ["", [*bucket["Fn::Join"][1], "/*"]]}
 
     assert _job_statements(template) == [
         {

@@ -21,19 +21,12 @@ def _definition(template: dict[str, Any], construct: str) -> dict[str, Any]:
 
 
 def _image_of_tag(template: dict[str, Any], tag: str) -> dict[str, Any]:
-    """The repository URI for a tag, as CDK derives it from the repository's ARN."""
-    arn = get_att(logical_id(template, "RegistryRepository"), "Arn")
+    """The repository URI for a tag: the data stack exports the URI, the compute stack imports it."""
     return {
         "Fn::Join": [
             "",
             [
-                {"Fn::Select": [4, {"Fn::Split": [":", arn]}]},
-                ".dkr.ecr.",
-                {"Fn::Select": [3, {"Fn::Split": [":", arn]}]},
-                ".",
-                {"Ref": "AWS::URLSuffix"},
-                "/",
-                ref(logical_id(template, "RegistryRepository")),
+                {"Fn::ImportValue": f"batchctl-{template['Outputs']['ClusterName']['Value']}-data:RepositoryUri"},
                 f":{tag}",
             ],
         ]
@@ -56,9 +49,12 @@ def test_demo_job_definition(demo: dict[str, Any]) -> None:
                 {"Name": "AWS_DEFAULT_REGION", "Value": {"Ref": "AWS::Region"}},
                 {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
                 {"Name": "BATCHCTL_CLUSTER", "Value": "demo"},
-                {"Name": "BATCHCTL_INPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageInputs"))},
-                {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageOutputs"))},
-                {"Name": "BATCHCTL_WORKSPACE_BUCKET", "Value": ref(logical_id(demo, "StorageWorkspace"))},
+                {"Name": "BATCHCTL_INPUTS_BUCKET", "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketInputs"}},
+                {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketOutputs"}},
+                {
+                    "Name": "BATCHCTL_WORKSPACE_BUCKET",
+                    "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketWorkspace"},
+                },
             ],
             "JobRoleArn": get_att(logical_id(demo, "RolesJobRole"), "Arn"),
             "ExecutionRoleArn": get_att(logical_id(demo, "RolesExecutionRole"), "Arn"),

@@ -10,7 +10,7 @@ from constructs import Construct
 from batchctl.config.models import ClusterConfig, JobDefinition
 from batchctl.infra.acknowledgements import skip_checkov_check
 from batchctl.infra.iam import ClusterRoles
-from batchctl.infra.registry import Registry
+from batchctl.infra.registry import ImportedRegistry
 from batchctl.infra.storage import Storage
 from batchctl.outputs import pascal
 from batchctl.retry_rules import definition_rules
@@ -50,7 +50,7 @@ class JobDefinitions(Construct):
         construct_id: str,
         *,
         config: ClusterConfig,
-        registry: Registry,
+        registry: ImportedRegistry,
         roles: ClusterRoles,
         storage: Storage,
     ) -> None:
@@ -75,7 +75,7 @@ class JobDefinitions(Construct):
 
     def _image(self, jd: JobDefinition) -> str:
         if jd.is_repository_tag:
-            return self._registry.repository.repository_uri_for_tag(jd.image)
+            return self._registry.uri_for_tag(jd.image)
         return jd.image
 
     def _environment(self, jd: JobDefinition) -> list[batch.CfnJobDefinition.EnvironmentProperty]:
