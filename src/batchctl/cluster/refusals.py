@@ -61,6 +61,8 @@ def _key(config: ClusterConfig, replacement: Replacement) -> tuple[str, str]:
         prefix = f"compute_environments[{index}]" if index is not None else f"compute_environments ({short})"
         if key == "root_volume_gb":
             return f"{prefix}.{key}", "changed (a new launch template version)"
+        if isinstance(replacement.old, dict) or isinstance(replacement.new, dict):
+            return f"{prefix}.{key}", "changed"
         return f"{prefix}.{key}", f"{old} -> {new}"
     if replacement.resource_type == "AWS::Batch::JobQueue":
         index = next((i for i, queue in enumerate(config.queues) if queue.name == short), None)
@@ -73,13 +75,23 @@ def _key(config: ClusterConfig, replacement: Replacement) -> tuple[str, str]:
     return f"{replacement.logical_id}.{replacement.path}", "changed"
 
 
+_ORDER = list(_COMPUTE_KEYS)
+
+
+def _rank(item: Replacement) -> tuple[bool, int]:
+    derived = isinstance(item.old, dict) or isinstance(item.new, dict)
+    return derived, _ORDER.index(item.path) if item.path in _ORDER else len(_ORDER)
+
+
 def refusal_lines(config: ClusterConfig, replacements: list[Replacement]) -> list[str]:
     """One line per refused resource: the key that changed, what it would do, and why AWS refuses."""
     by_resource: dict[str, list[Replacement]] = {}
     for replacement in replacements:
         by_resource.setdefault(replacement.logical_id, []).append(replacement)
     lines = []
-    for items in by_resource.values():
+    for found in by_resource.values():
+        # Lead with a setting the user wrote (a literal value), the most telling first (type before its effects).
+        items = sorted(found, key=_rank)
         first = items[0]
         keys: list[str] = []
         changes: list[str] = []
