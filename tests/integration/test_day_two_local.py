@@ -158,7 +158,7 @@ def test_the_emulator_itself_refuses_what_the_preflight_refuses(
     """Without the preflight, the change set runs and the emulator fails it as CloudFormation does."""
     from batchctl.cluster.deploy import Deployer
 
-    monkeypatch.setattr(Deployer, "_preflight", lambda self, template: None)
+    monkeypatch.setattr(Deployer, "_preflight", lambda self, stack_name, template: None)
     _write(cluster["config"], "dtwo", **{**LAST_STEP, "queues": [{**QUEUE, "fair_share": True}]})
     code, _, err = _cli(cluster["config"], "deploy", "--yes")
     assert code == 1, err
@@ -216,6 +216,13 @@ def test_an_interrupted_first_creation_is_recovered_by_the_next_deploy(
         assert status_code == 0, status
         assert f"⨯ {stack}: REVIEW_IN_PROGRESS" in status
         assert f"✓ {stack}:" not in status
+        # diff changes nothing, not even the stack left behind: it says that deploy recreates it.
+        code, _, err = _cli(config_file, "diff")
+        assert code == 0, err
+        assert (
+            f"stack {stack} was left in REVIEW_IN_PROGRESS by a failed or interrupted creation: deploy recreates" in err
+        )
+        assert _updated(emulator, stack)[1] == "REVIEW_IN_PROGRESS"
     monkeypatch.setattr(CloudFormation, "execute_change_set", execute)
 
     code, out, err = _cli(config_file, "-o", "json", "deploy", "--yes")

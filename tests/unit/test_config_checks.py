@@ -210,3 +210,15 @@ def test_image_outside_ecr_is_an_error_without_egress() -> None:
     # The cluster's own repository, and any image with a way out to the internet, are fine.
     assert not [line for line in _findings(network=network) if "image" in line]
     assert not [line for line in _findings(job_definitions=[public]) if "image" in line]
+
+
+def test_best_fit_warns_that_later_changes_need_a_new_environment() -> None:
+    config = ClusterConfig.model_validate(
+        {
+            **DEMO_CONFIG,
+            "compute_environments": [{**DEMO_CONFIG["compute_environments"][0], "allocation_strategy": "BEST_FIT"}],
+        }
+    )
+    (warning,) = [finding for finding in check_config(config) if finding.level == Level.WARNING]
+    assert warning.path == "compute_environments[0].allocation_strategy"
+    assert "BEST_FIT supports no in-place update" in warning.message

@@ -90,6 +90,7 @@ def test_gpu_environment_uses_the_nvidia_image(production: dict[str, Any]) -> No
 def test_fargate_environments(production: dict[str, Any], construct: str, kind: str) -> None:
     environment = _environment(production, construct)
     assert environment["Type"] == "MANAGED"
+    assert environment["ReplaceComputeEnvironment"] is False
     assert "ServiceRole" not in environment
     assert environment["ComputeResources"] == {
         "Type": kind,
@@ -114,7 +115,10 @@ def test_every_environment_updates_in_place_and_lets_running_jobs_finish(product
     for environment in environments.values():
         properties = environment["Properties"]
         assert properties["ReplaceComputeEnvironment"] is False
-        assert properties["UpdatePolicy"] == {"JobExecutionTimeoutMinutes": 360, "TerminateJobsOnUpdate": False}
+        if properties["ComputeResources"]["Type"] in ("SPOT", "EC2"):
+            assert properties["UpdatePolicy"] == {"JobExecutionTimeoutMinutes": 360, "TerminateJobsOnUpdate": False}
+        else:
+            assert "UpdatePolicy" not in properties
         strategy = properties["ComputeResources"].get("AllocationStrategy")
         assert strategy in (None, "SPOT_PRICE_CAPACITY_OPTIMIZED", "BEST_FIT_PROGRESSIVE")
 

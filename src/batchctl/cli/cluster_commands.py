@@ -122,7 +122,7 @@ def diff(app: AppContext) -> None:
 
     with StackProgress() as progress:
         deployer = Deployer(app.config(), app.aws(), progress)
-        plan = deployer.plan()
+        plan = deployer.plan(recover=False)
         deployer.discard(plan)
     if app.json:
         stacks = [

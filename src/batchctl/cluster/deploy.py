@@ -87,10 +87,12 @@ class Deployer:
         self.stack_name = templates.stack_name(config)
         self.data_stack_name = templates.data_stack_name(config)
 
-    def plan(self) -> Plan:
+    def plan(self, recover: bool = True) -> Plan:
         """Create the change sets against the deployed stacks (nothing is executed).
 
-        An update AWS would refuse (a named resource replaced) stops here, before any change set exists.
+        An update AWS would refuse (a named resource replaced) stops here, before any change set exists. A stack a
+        failed or interrupted creation left behind is deleted first (with recover=False, as `diff` plans, it is
+        left alone and shown as to be created again).
         """
         findings = check_config(self.config)
         if errors(findings):
@@ -102,30 +104,43 @@ class Deployer:
         self.progress.step("resolving availability zones")
         zones, zone_findings = resolve_zones(self.config, self.aws)
         notes: list[str] = []
-        data = self._usable_stack(self.data_stack_name, notes)
-        compute = self._usable_stack(self.stack_name, notes)
+        stale: set[str] = set()
+        data = self._usable_stack(self.data_stack_name, notes, stale if not recover else None)
+        compute = self._usable_stack(self.stack_name, notes, stale if not recover else None)
         self.progress.step(f"synthesizing the templates ({len(zones)} zone(s): {', '.join(zones)})")
         data_template, compute_template = templates.synthesize_both(self.config, zones)
-        if compute is not None:
+        deployed = [
+            (name, template)
+            for stack, name, template in (
+                (data, self.data_stack_name, data_template),
+                (compute, self.stack_name, compute_template),
+            )
+            if stack is not None
+        ]
+        if deployed:
             self.progress.step("checking the update against what AWS can change in place")
-            self._preflight(compute_template)
+            for name, template in deployed:
+                self._preflight(name, template)
         self.progress.step("computing the change sets")
-        data_plan = self._stack_plan(self.data_stack_name, data_template, create=data is None)
+        data_plan = self._stack_plan(
+            self.data_stack_name, data_template, create=data is None, pending=self.data_stack_name in stale
+        )
         compute_plan = self._stack_plan(
-            self.stack_name, compute_template, create=compute is None, pending=data_plan.has_changes
+            self.stack_name, compute_template, create=compute is None, pending=data_plan.has_changes or bool(stale)
         )
         return Plan([data_plan, compute_plan], findings=findings + zone_findings, notes=notes)
 
-    def _preflight(self, template: dict[str, Any]) -> None:
+    def _preflight(self, stack_name: str, template: dict[str, Any]) -> None:
         from batchctl.cluster.preflight import named_replacements
         from batchctl.cluster.refusals import refusal_error
 
-        replacements = named_replacements(self.cloudformation.deployed_template(self.stack_name), template)
+        replacements = named_replacements(self.cloudformation.deployed_template(stack_name), template)
         if replacements:
-            raise refusal_error(self.stack_name, self.config, replacements)
+            raise refusal_error(stack_name, self.config, replacements)
 
-    def _usable_stack(self, name: str, notes: list[str]) -> dict[str, Any] | None:
-        """The deployed stack, or None; a stack that a failed or interrupted creation left behind is deleted."""
+    def _usable_stack(self, name: str, notes: list[str], stale: set[str] | None) -> dict[str, Any] | None:
+        """The deployed stack, or None; a stack that a failed or interrupted creation left behind is deleted (or,
+        when `stale` is given, only added to it)."""
         stack = self.cloudformation.describe_stack(name)
         if stack is None:
             return None
@@ -136,6 +151,12 @@ class Deployer:
                 hint="wait for it to finish (`batchctl status`), then deploy again",
             )
         if status in _RECREATE:
+            if stale is not None:
+                notes.append(
+                    f"stack {name} was left in {status} by a failed or interrupted creation: deploy recreates it"
+                )
+                stale.add(name)
+                return None
             notes.append(f"stack {name} was left in {status} by a failed or interrupted creation: deleted it first")
             self._delete_and_wait(stack["StackId"])
             return None

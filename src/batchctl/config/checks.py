@@ -290,6 +290,22 @@ def _images_reachable_without_egress(config: ClusterConfig) -> Iterator[Finding]
             )
 
 
+def _updatable_allocation_strategy(config: ClusterConfig) -> Iterator[Finding]:
+    """BEST_FIT supports no infrastructure update: a later change of instance types, launch template, subnets, tags,
+    ... would need a new compute environment, which `deploy` refuses for a named one.
+    https://docs.aws.amazon.com/batch/latest/userguide/infrastructure-updates.html
+    """
+    for index, ce in enumerate(config.compute_environments):
+        if ce.allocation_strategy == "BEST_FIT":
+            yield Finding(
+                Level.WARNING,
+                f"compute_environments[{index}].allocation_strategy",
+                "BEST_FIT supports no in-place update: changing instance types, root_volume_gb, zones or tags later "
+                "needs a new compute environment (a new name)",
+                "use BEST_FIT_PROGRESSIVE (on-demand) or SPOT_PRICE_CAPACITY_OPTIMIZED (spot)",
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     _unique_names,
     _compute_environment_capacity,
@@ -299,4 +315,5 @@ CHECKS: tuple[Check, ...] = (
     _storage,
     _spot_settings,
     _images_reachable_without_egress,
+    _updatable_allocation_strategy,
 )

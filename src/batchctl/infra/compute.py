@@ -60,7 +60,10 @@ class ComputeEnvironments(Construct):
                 # can make through an infrastructure update are made in place instead of by replacement.
                 # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-batch-computeenvironment.html
                 replace_compute_environment=False,
-                update_policy=batch.CfnComputeEnvironment.UpdatePolicyProperty(
+                # Fargate environments have no instances to replace, hence no infrastructure update policy.
+                update_policy=None
+                if ce.is_fargate
+                else batch.CfnComputeEnvironment.UpdatePolicyProperty(
                     job_execution_timeout_minutes=UPDATE_JOB_TIMEOUT_MINUTES, terminate_jobs_on_update=False
                 ),
             )
