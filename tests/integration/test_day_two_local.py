@@ -37,6 +37,13 @@ def _updated(emulator: Any, stack: str) -> Any:
     return found.get("LastUpdatedTime"), found["StackStatus"]
 
 
+def _last_updated(emulator: Any, stack: str) -> Any:
+    """LastUpdatedTime of a stack that has been updated (AWS reports it only then)."""
+    updated, _ = _updated(emulator, stack)
+    assert updated is not None
+    return updated
+
+
 @pytest.fixture(scope="module")
 def cluster(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config_file = tmp_path_factory.mktemp("day-two") / "batchctl.yaml"
@@ -107,6 +114,9 @@ def test_config_change_updates_the_compute_environment_in_place(
     environment = _environment(emulator, "dtwo-cpu-spot")
     assert environment["computeEnvironmentArn"] == cluster["arn"]  # the same environment, not a replacement
     assert applied(environment), environment
+    updated = _last_updated(emulator, "batchctl-dtwo")
+    assert cluster.get("updated") is None or updated > cluster["updated"]
+    cluster["updated"] = updated
     versions = emulator.client("ec2").describe_launch_template_versions(
         LaunchTemplateName="dtwo-cpu-spot", Versions=["$Latest"]
     )["LaunchTemplateVersions"]
@@ -118,7 +128,7 @@ LAST_STEP = IN_PLACE[-1][1]
 
 
 def _assert_refused(cluster: dict[str, Any], emulator: Any, changes: dict[str, Any], expected: str) -> None:
-    before = _updated(emulator, "batchctl-dtwo")
+    before = (_last_updated(emulator, "batchctl-dtwo"), _updated(emulator, "batchctl-dtwo")[1])
     _write(cluster["config"], "dtwo", **{**LAST_STEP, **changes})
     for command in ("deploy", "diff"):
         code, _, err = _cli(cluster["config"], command, *(["--yes"] if command == "deploy" else []))
@@ -176,7 +186,12 @@ def test_spot_to_on_demand_is_refused_for_a_best_fit_environment(emulator: Any, 
     _write(config_file, "dbest", compute_environments=[best_fit])
     code, _, err = _cli(config_file, "deploy", "--yes")
     assert code == 0, err
-    before = _updated(emulator, "batchctl-dbest")
+    # A scaling update is possible with any strategy.
+    _write(config_file, "dbest", compute_environments=[{**best_fit, "max_vcpus": 8}])
+    code, _, err = _cli(config_file, "deploy", "--yes")
+    assert code == 0, err
+    before = (_last_updated(emulator, "batchctl-dbest"), "UPDATE_COMPLETE")
+    best_fit = {**best_fit, "max_vcpus": 8}
     _write(config_file, "dbest", compute_environments=[{**best_fit, "type": "EC2"}])
     for command in ("deploy", "diff"):
         code, _, err = _cli(config_file, command, *(["--yes"] if command == "deploy" else []))

@@ -1606,3 +1606,20 @@ def test_patch_change_set_stacks_ignore_exports(aws: None) -> None:
     ]
     vpc = cloudformation.describe_stacks(StackName="producer-b")["Stacks"][0]["Outputs"][0]["OutputValue"]
     assert group["VpcId"] == vpc
+
+
+def test_patch_stack_has_no_last_updated_time(aws: None) -> None:
+    cloudformation = client("cloudformation")
+    template = {"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}}
+    assert deploy(template) == "CREATE_COMPLETE"
+    assert "LastUpdatedTime" not in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    template["Resources"]["Vpc"]["Properties"]["Tags"] = [{"Key": "k", "Value": "v"}]
+    with compat.PATCHES.without("patch_stack_has_no_last_updated_time"):
+        assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
+        assert "LastUpdatedTime" not in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+
+    before = datetime.now(UTC)
+    template["Resources"]["Vpc"]["Properties"]["Tags"] = [{"Key": "k", "Value": "w"}]
+    assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
+    (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["LastUpdatedTime"] >= before.replace(microsecond=0)

@@ -13,6 +13,7 @@ import contextvars
 import copy
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -449,3 +450,20 @@ def execute_change_set_with_exports(
         backend.exports.pop(name)
     for export in stack.exports:
         backend.exports[export.name] = export
+
+
+# --- LastUpdatedTime ----------------------------------------------------------------------------------------------
+
+
+def execute_change_set_recording_update_time(
+    original: Callable[..., None],
+    backend: CloudFormationBackend,
+    change_set_name: str,
+    stack_name: str | None = None,
+) -> None:
+    """An UPDATE change set stamps the stack's LastUpdatedTime when it starts, whether it then succeeds or not."""
+    change_set = find_change_set(backend, change_set_name, stack_name)
+    stack = backend.stacks.get(change_set.stack_id) if change_set is not None else None
+    if stack is not None and change_set is not None and change_set.change_set_type == "UPDATE":
+        stack.last_updated_time = datetime.now(UTC)  # type: ignore[attr-defined]  # read by the response serializer
+    original(backend, change_set_name, stack_name)

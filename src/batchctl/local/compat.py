@@ -877,3 +877,15 @@ def patch_change_set_stacks_ignore_exports() -> None:
         cfn_stack.execute_change_set_with_exports(original, backend, change_set_name, stack_name)
 
     replace_attribute(CloudFormationBackend, "execute_change_set", execute_change_set)
+
+
+@PATCHES.register
+def patch_stack_has_no_last_updated_time() -> None:
+    """moto 5.2.5: DescribeStacks never reports ``LastUpdatedTime``. AWS sets it when an update of the stack starts
+    (so an update refused before any change set leaves it as it was)."""
+    original = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(backend: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        cfn_stack.execute_change_set_recording_update_time(original, backend, change_set_name, stack_name)
+
+    replace_attribute(CloudFormationBackend, "execute_change_set", execute_change_set)
