@@ -99,14 +99,16 @@ def _print_security(report: ValidationReport) -> None:
 
 @click.command()
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--data", "data_stack", is_flag=True, help="The data stack's template (buckets, repository).")
 @pass_app
-def synth(app: AppContext, out_file: Path | None) -> None:
-    """Print the CloudFormation template (JSON)."""
+def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
+    """Print the compute stack's CloudFormation template (JSON), or the data stack's."""
     from batchctl.cluster import template as templates
     from batchctl.cluster.zones import offline_zones
 
     config = app.config()
-    body = templates.to_json(templates.synthesize(config, offline_zones(config)))
+    data, compute = templates.synthesize_both(config, offline_zones(config))
+    body = templates.to_json(data if data_stack else compute)
     if out_file:
         out_file.write_text(body + "\n", encoding="utf-8")
         render.ok(f"wrote {out_file} ({len(body) // 1024} KiB)")
