@@ -24,6 +24,23 @@ READ_WRITE_BUCKETS = "ReadWriteBuckets"
 FAIR_SHARE_QUEUE = "FairShareQueue"
 
 BUCKET_ROLES = ("inputs", "workspace", "outputs")
+# The data stack (buckets, repository) outlives the compute stack; it exports these keys of its outputs, and the
+# compute stack imports them into its own outputs of the same keys.
+DATA_STACK_SUFFIX = "-data"
+DATA_OUTPUTS = (*(BUCKET + role.capitalize() for role in BUCKET_ROLES), REPOSITORY_URI, REPOSITORY_NAME)
+
+
+def compute_stack_name(cluster: str) -> str:
+    return f"batchctl-{cluster}"
+
+
+def data_stack_name(cluster: str) -> str:
+    return compute_stack_name(cluster) + DATA_STACK_SUFFIX
+
+
+def export_name(cluster: str, key: str) -> str:
+    """The name under which the data stack exports one of its outputs (unique in the account and region)."""
+    return f"{data_stack_name(cluster)}:{key}"
 
 
 def pascal(name: str) -> str:

@@ -130,34 +130,69 @@ def test_changed_config_redeploys(deployed: dict[str, str], config_file: Path, c
     assert memories == ["1024"]
 
 
-def test_destroy_keeps_buckets_holding_objects(
+def _buckets(clients: dict[str, Any], prefix: str) -> set[str]:
+    return {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"] if bucket["Name"].startswith(prefix)}
+
+
+def _live_stacks(clients: dict[str, Any]) -> set[str]:
+    summaries = clients["cloudformation"].list_stacks()["StackSummaries"]
+    return {summary["StackName"] for summary in summaries if summary["StackStatus"] != "DELETE_COMPLETE"}
+
+
+def test_data_stack_is_protected_and_exports_the_stores(deployed: dict[str, str], clients: dict[str, Any]) -> None:
+    cloudformation = clients["cloudformation"]
+    (data,) = cloudformation.describe_stacks(StackName="batchctl-itest-data")["Stacks"]
+    assert data["EnableTerminationProtection"] is True
+    exports = {item["Name"]: item["Value"] for item in cloudformation.list_exports()["Exports"]}
+    assert exports["batchctl-itest-data:BucketOutputs"] == deployed["BucketOutputs"]
+    assert exports["batchctl-itest-data:RepositoryUri"] == deployed["RepositoryUri"]
+    with pytest.raises(cloudformation.exceptions.ClientError, match="TerminationProtection is enabled"):
+        cloudformation.delete_stack(StackName="batchctl-itest-data")
+
+
+def test_destroy_keeps_the_data_stack_and_the_next_deploy_reuses_it(
     deployed: dict[str, str], config_file: Path, clients: dict[str, Any]
 ) -> None:
     clients["s3"].put_object(Bucket=deployed["BucketOutputs"], Key="result.txt", Body=b"keep me")
     code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes"])
     assert code == 0, err
-    assert f"kept bucket {deployed['BucketOutputs']} (holds objects" in err
-    assert f"deleted bucket {deployed['BucketInputs']}" in err
-    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
-    assert deployed["BucketOutputs"] in buckets
-    assert deployed["BucketInputs"] not in buckets
+    assert "deleted stack batchctl-itest" in err
+    assert "kept data stack batchctl-itest-data (" in err and "--delete-data removes it" in err
+    assert _buckets(clients, "itest-") == {
+        deployed["BucketInputs"],
+        deployed["BucketWorkspace"],
+        deployed["BucketOutputs"],
+    }
     assert clients["batch"].describe_job_queues(jobQueues=["itest-cpu"])["jobQueues"] == []
     ces = clients["batch"].describe_compute_environments(computeEnvironments=["itest-cpu-spot"])
     assert ces["computeEnvironments"] == []
-    stacks = clients["cloudformation"].list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
-    assert all(summary["StackName"] != "batchctl-itest" for summary in stacks["StackSummaries"])
+    assert "batchctl-itest" not in _live_stacks(clients)
 
-
-def test_destroy_with_delete_data_removes_buckets(emulator: Any, tmp_path: Path, clients: dict[str, Any]) -> None:
-    config_file = write_yaml(tmp_path / "batchctl.yaml", {**DEMO_CONFIG, "name": "itest2"})
+    # Deploying again reuses the data stack (no BucketAlreadyExists): the object is still there.
     code, out, err = capture_cli(["--local", "-f", str(config_file), "-o", "json", "deploy", "--yes"])
     assert code == 0, err
-    outputs = json.loads(out)["outputs"]
-    clients["s3"].put_object(Bucket=outputs["BucketOutputs"], Key="result.txt", Body=b"bye")
+    assert json.loads(out)["outputs"]["BucketOutputs"] == deployed["BucketOutputs"]
+    assert "batchctl-itest-data: no changes" in err
+    body = clients["s3"].get_object(Bucket=deployed["BucketOutputs"], Key="result.txt")["Body"].read()
+    assert body == b"keep me"
+
+
+def test_destroy_with_delete_data_removes_the_kept_data_after_the_compute_stack(
+    deployed: dict[str, str], config_file: Path, clients: dict[str, Any]
+) -> None:
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes"])
+    assert code == 0, err
+    # The compute stack is gone already; --delete-data still finds and removes the data.
     code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
     assert code == 0, err
-    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
-    assert not {outputs["BucketInputs"], outputs["BucketOutputs"], outputs["BucketWorkspace"]} & buckets
+    assert "deleted stack batchctl-itest-data" in err
+    assert f"deleted bucket {deployed['BucketOutputs']}" in err
+    assert "deleted repository itest" in err
+    assert _buckets(clients, "itest-") == set()
+    assert clients["ecr"].describe_repositories()["repositories"] == []
+    assert not {"batchctl-itest", "batchctl-itest-data"} & _live_stacks(clients)
+    code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes"])
+    assert code == 1 and "nothing to destroy" in err
 
 
 def test_template_over_the_inline_limit_deploys_from_the_artifacts_bucket(
@@ -175,7 +210,7 @@ def test_template_over_the_inline_limit_deploys_from_the_artifacts_bucket(
     assert f"uploading it to s3://{bucket}" in err
     assert json.loads(out)["status"] == "CREATE_COMPLETE"
     keys = [item["Key"] for item in clients["s3"].list_objects_v2(Bucket=bucket)["Contents"]]
-    assert len(keys) == 1 and keys[0].startswith("templates/batchctl-itest3/")
+    assert sorted(key.split("/")[1] for key in keys) == ["batchctl-itest3", "batchctl-itest3-data"]
     code, _, err = capture_cli(["--local", "-f", str(config_file), "destroy", "--yes", "--delete-data"])
     assert code == 0, err
 
@@ -192,10 +227,11 @@ def test_failed_deploy_names_the_resource_and_the_rollback_then_recovers(
     assert "RegistryRepository" in error and "AWS::ECR::Repository" in error
     assert "ROLLBACK_COMPLETE" in error
     assert "Traceback" not in err
-    # Nothing half-created is left: the rolled-back stack and the (retained, empty) buckets it made are gone.
-    assert "cleaned up: deleted stack batchctl-itest4, bucket itest4-inputs-" in err
-    buckets = {bucket["Name"] for bucket in clients["s3"].list_buckets()["Buckets"]}
-    assert not any(name.startswith("itest4-") for name in buckets)
+    # Nothing half-created is left: the rollback deleted the buckets it made (they are retained only once the
+    # creation succeeded), and the rolled-back stack is gone.
+    assert "cleaned up: deleted stack batchctl-itest4-data" in err
+    assert _buckets(clients, "itest4-") == set()
+    assert not {"batchctl-itest4", "batchctl-itest4-data"} & _live_stacks(clients)
 
     clients["ecr"].delete_repository(repositoryName="itest4")
     code, _, err = capture_cli(["--local", "-f", str(config_file), "deploy", "--yes"])

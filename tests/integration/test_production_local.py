@@ -111,7 +111,7 @@ def test_three_zones_behind_endpoints_without_nat(deployed: dict[str, str], emul
     assert not any(subnet["MapPublicIpOnLaunch"] for subnet in subnets)
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
     services = sorted(endpoint["ServiceName"].removeprefix("com.amazonaws.us-east-1.") for endpoint in endpoints)
-    assert services == ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "ssm"]
+    assert services == ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3"]
 
 
 def test_the_user_buckets_are_used_not_created(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from batchctl.config.models import ClusterConfig
-from batchctl.infra.synth import synthesize
+from batchctl.infra.synth import synthesize, synthesize_data
 
 # aws_cdk is imported inside functions only: importing batchctl.infra first quiets jsii's banners.
 
@@ -98,6 +98,17 @@ def _synthesized(config_json: str, zones: tuple[str, ...]) -> str:
 def template_of(cluster: ClusterConfig, zones: list[str]) -> dict[str, Any]:
     """The whole stack's template, synthesized through the public `synthesize` (a fresh copy each call)."""
     result: dict[str, Any] = json.loads(_synthesized(cluster.model_dump_json(), tuple(zones)))
+    return result
+
+
+@functools.cache
+def _synthesized_data(config_json: str) -> str:
+    return json.dumps(synthesize_data(ClusterConfig.model_validate_json(config_json)))
+
+
+def data_template_of(cluster: ClusterConfig) -> dict[str, Any]:
+    """The data stack's template (buckets and repository), a fresh copy each call."""
+    result: dict[str, Any] = json.loads(_synthesized_data(cluster.model_dump_json()))
     return result
 
 

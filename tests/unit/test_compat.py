@@ -1476,3 +1476,150 @@ def test_cancelled_terminated_and_never_run_jobs_are_not_retried(fast_jobs: Fake
     after = submit_named("after", dependsOn=[{"jobId": doomed}])
     assert exit_codes(wait_for(doomed, TERMINAL)) == [1, 1, 1]
     assert wait_for(after, TERMINAL)["attempts"] == []
+
+
+# --- CloudFormation: what AWS refuses, and data that outlives a stack ---------------------------------------------
+
+
+def test_patch_named_resource_replacement_allowed(aws: None) -> None:
+    template = batch_template()
+    assert deploy(template) == "CREATE_COMPLETE"
+    # A compute environment's top-level Tags are create-only: AWS would have to replace the named environment.
+    tagged = copy.deepcopy(template)
+    tagged["Resources"]["ComputeEnvironment"]["Properties"]["Tags"] = {"team": "research"}
+
+    assert deploy(tagged, "UPDATE") == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [event for event in stack_events() if event["ResourceStatus"] == "UPDATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "ComputeEnvironment"
+    assert "cannot update a stack when a custom-named resource requires replacing" in failed[0]["ResourceStatusReason"]
+    assert "Rename demo-ce and update the stack again" in failed[0]["ResourceStatusReason"]
+    # Renaming is the way out: the new environment is created under its new name.
+    renamed = copy.deepcopy(tagged)
+    renamed["Resources"]["ComputeEnvironment"]["Properties"]["ComputeEnvironmentName"] = "demo-ce-2"
+    assert deploy(renamed, "UPDATE") == "UPDATE_COMPLETE"
+    assert [ce["computeEnvironmentName"] for ce in compute_environments()] == ["demo-ce-2"]
+
+    with compat.PATCHES.without("patch_named_resource_replacement_allowed"):
+        retagged = copy.deepcopy(renamed)
+        retagged["Resources"]["ComputeEnvironment"]["Properties"]["Tags"] = {"team": "other"}
+        assert deploy(retagged, "UPDATE") == "UPDATE_COMPLETE"
+
+
+def test_patch_termination_protection_not_implemented(aws: None) -> None:
+    cloudformation = client("cloudformation")
+    assert deploy({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}}) == (
+        "CREATE_COMPLETE"
+    )
+    with (
+        compat.PATCHES.without("patch_termination_protection_not_implemented"),
+        pytest.raises(NotImplementedError, match="update_termination_protection action has not been implemented"),
+    ):
+        cloudformation.update_termination_protection(StackName=STACK, EnableTerminationProtection=True)
+
+    cloudformation.update_termination_protection(StackName=STACK, EnableTerminationProtection=True)
+    assert cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["EnableTerminationProtection"] is True
+    with pytest.raises(cloudformation.exceptions.ClientError, match="cannot be deleted while TerminationProtection"):
+        cloudformation.delete_stack(StackName=STACK)
+    assert stack_status() == "CREATE_COMPLETE"
+    cloudformation.update_termination_protection(StackName=STACK, EnableTerminationProtection=False)
+    cloudformation.delete_stack(StackName=STACK)
+    assert cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
+
+
+def _kept_bucket_template(bucket: str, *, failing: bool = False) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "Data": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "RetainExceptOnCreate",
+            "Properties": {"BucketName": bucket},
+        }
+    }
+    if failing:  # a queue whose compute environment does not exist fails the creation
+        resources["Broken"] = {
+            "Type": "AWS::Batch::JobQueue",
+            "DependsOn": "Data",
+            "Properties": {
+                "JobQueueName": "broken",
+                "Priority": 1,
+                "ComputeEnvironmentOrder": [{"Order": 1, "ComputeEnvironment": "missing"}],
+            },
+        }
+    return {"Resources": resources}
+
+
+def _bucket_names() -> set[str]:
+    return {bucket["Name"] for bucket in client("s3").list_buckets()["Buckets"]}
+
+
+def test_patch_deletion_policy_retain_except_on_create_ignored(aws: None) -> None:
+    cloudformation = client("cloudformation")
+    with compat.PATCHES.without("patch_deletion_policy_retain_except_on_create_ignored"):
+        assert deploy(_kept_bucket_template("lost-data")) == "CREATE_COMPLETE"
+        cloudformation.delete_stack(StackName=STACK)
+        assert "lost-data" not in _bucket_names()
+
+    assert deploy(_kept_bucket_template("kept-data")) == "CREATE_COMPLETE"
+    cloudformation.delete_stack(StackName=STACK)
+    assert "kept-data" in _bucket_names()
+    # A failed creation rolls its resources back, these included: nothing is left in the next deploy's way.
+    assert deploy(_kept_bucket_template("rolled-back", failing=True)) == "ROLLBACK_COMPLETE"
+    assert "rolled-back" not in _bucket_names()
+
+
+def test_patch_change_set_stacks_ignore_exports(aws: None) -> None:
+    cloudformation = client("cloudformation")
+    exporting = {
+        "Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}},
+        "Outputs": {"VpcId": {"Value": {"Ref": "Vpc"}, "Export": {"Name": "shared:VpcId"}}},
+    }
+    importing = {
+        "Resources": {
+            "Group": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "g", "VpcId": {"Fn::ImportValue": "shared:VpcId"}},
+            }
+        }
+    }
+
+    def deploy_as(stack_name: str, template: dict[str, Any]) -> str:
+        created = cloudformation.create_change_set(
+            StackName=stack_name,
+            ChangeSetName=f"cs-{time.monotonic_ns()}",
+            ChangeSetType="CREATE",
+            TemplateBody=json.dumps(template),
+        )
+        cloudformation.execute_change_set(ChangeSetName=created["Id"])
+        return str(cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"])
+
+    with compat.PATCHES.without("patch_change_set_stacks_ignore_exports"):
+        assert deploy_as("producer-a", exporting) == "CREATE_COMPLETE"
+        assert cloudformation.list_exports()["Exports"] == []
+        assert deploy_as("consumer-a", {**importing, "Outputs": {}}) == "ROLLBACK_COMPLETE"
+
+    cloudformation.delete_stack(StackName="producer-a")
+    assert deploy_as("producer-b", exporting) == "CREATE_COMPLETE"
+    exports = {item["Name"]: item["ExportingStackId"] for item in cloudformation.list_exports()["Exports"]}
+    assert list(exports) == ["shared:VpcId"] and "producer-b" in exports["shared:VpcId"]
+    assert deploy_as("consumer-b", importing) == "CREATE_COMPLETE"
+    (group,) = [
+        item for item in client("ec2").describe_security_groups()["SecurityGroups"] if item["Description"] == "g"
+    ]
+    vpc = cloudformation.describe_stacks(StackName="producer-b")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    assert group["VpcId"] == vpc
+
+
+def test_patch_stack_has_no_last_updated_time(aws: None) -> None:
+    cloudformation = client("cloudformation")
+    template = {"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}}
+    assert deploy(template) == "CREATE_COMPLETE"
+    assert "LastUpdatedTime" not in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    template["Resources"]["Vpc"]["Properties"]["Tags"] = [{"Key": "k", "Value": "v"}]
+    with compat.PATCHES.without("patch_stack_has_no_last_updated_time"):
+        assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
+        assert "LastUpdatedTime" not in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+
+    before = datetime.now(UTC)
+    template["Resources"]["Vpc"]["Properties"]["Tags"] = [{"Key": "k", "Value": "w"}]
+    assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
+    (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["LastUpdatedTime"] >= before.replace(microsecond=0)

@@ -195,3 +195,30 @@ def test_invalid_bucket_name_is_one_clear_line(bucket: str, problem: str, tmp_pa
     (line,) = [line for line in err.splitlines() if line.startswith("Error:")]
     assert re.fullmatch(rf"Error: {re.escape(str(config))}:\d+: storage\.read_write: bucket '[^']+': .*", line)
     assert f"bucket {bucket!r}: {problem}" in line
+
+
+def test_image_outside_ecr_is_an_error_without_egress() -> None:
+    network = {"egress": "none", "endpoints": True}
+    public = {**DEMO_CONFIG["job_definitions"][0], "image": "public.ecr.aws/docker/library/python:3.12"}
+    errors = _findings(network=network, job_definitions=[public])
+    assert any(
+        line.startswith("ERROR: job_definitions[0].image: public.ecr.aws/docker/library/python:3.12 is not in ECR")
+        for line in errors
+    ), errors
+    ecr = {**public, "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools:1"}
+    assert not [line for line in _findings(network=network, job_definitions=[ecr]) if "image" in line]
+    # The cluster's own repository, and any image with a way out to the internet, are fine.
+    assert not [line for line in _findings(network=network) if "image" in line]
+    assert not [line for line in _findings(job_definitions=[public]) if "image" in line]
+
+
+def test_best_fit_warns_that_later_changes_need_a_new_environment() -> None:
+    config = ClusterConfig.model_validate(
+        {
+            **DEMO_CONFIG,
+            "compute_environments": [{**DEMO_CONFIG["compute_environments"][0], "allocation_strategy": "BEST_FIT"}],
+        }
+    )
+    (warning,) = [finding for finding in check_config(config) if finding.level == Level.WARNING]
+    assert warning.path == "compute_environments[0].allocation_strategy"
+    assert "BEST_FIT supports no in-place update" in warning.message

@@ -37,6 +37,6 @@ def test_endpoints_cost_per_endpoint_and_zone() -> None:
         )
     )
     interface = next(line for line in lines if line.item.startswith("interface endpoints"))
-    assert interface.count == 14
-    assert interface.monthly_usd == round(14 * 0.01 * HOURS_PER_MONTH, 2)
+    assert interface.count == 12  # 6 endpoints (ECR x2, ECS x3, Logs) in 2 zones
+    assert interface.monthly_usd == round(12 * 0.01 * HOURS_PER_MONTH, 2)
     assert total(lines) == interface.monthly_usd

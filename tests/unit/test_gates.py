@@ -19,7 +19,7 @@ import pytest
 import yaml
 from tests.emulator_fixtures import in_ci
 from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
-from tests.unit.infra_fixtures import template_of
+from tests.unit.infra_fixtures import data_template_of, template_of
 from tests.unit.test_infra_stack import CASES as OPTION_MATRIX
 
 from batchctl.cluster import checkov
@@ -102,7 +102,8 @@ def test_production_example_has_what_production_needs() -> None:
 @pytest.mark.parametrize("name", sorted(GATE_CONFIGS))
 def test_cfn_lint_finds_nothing(name: str) -> None:
     config = GATE_CONFIGS[name]
-    findings = lint_template(synthesis_of(config).template, config.region)
+    synthesis = synthesis_of(config)
+    findings = lint_template(synthesis.data_template, config.region) + lint_template(synthesis.template, config.region)
     assert [f"{item.rule_id} {item.path}: {item.message}" for item in findings] == []
 
 
@@ -111,11 +112,19 @@ def test_cdk_nag_finds_nothing_unsuppressed(name: str) -> None:
     assert [str(finding) for finding in synthesis_of(GATE_CONFIGS[name]).nag] == []
 
 
+def _both_stacks(compute: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The resources of both stacks in one template, as `validate` scans them (their logical ids differ)."""
+    return {**compute, "Resources": {**data["Resources"], **compute["Resources"]}}
+
+
 def _templates() -> dict[str, dict[str, Any]]:
-    """Every gate config and every case of the option matrix."""
-    templates = {name: synthesis_of(config).template for name, config in GATE_CONFIGS.items()}
+    """Every gate config and every case of the option matrix, both stacks each."""
+    templates = {
+        name: _both_stacks(synthesis_of(config).template, synthesis_of(config).data_template)
+        for name, config in GATE_CONFIGS.items()
+    }
     for name, (config, zones) in OPTION_MATRIX.items():
-        templates[f"matrix-{name}"] = template_of(config, zones)
+        templates[f"matrix-{name}"] = _both_stacks(template_of(config, zones), data_template_of(config))
     return templates
 
 

@@ -28,11 +28,12 @@ def test_demo_spot_environment(demo: dict[str, Any]) -> None:
         "ComputeEnvironmentName": "demo-cpu-spot",
         "Type": "MANAGED",
         "State": "ENABLED",
+        "ReplaceComputeEnvironment": False,
+        "UpdatePolicy": {"JobExecutionTimeoutMinutes": 360, "TerminateJobsOnUpdate": False},
         "ComputeResources": {
             "Type": "SPOT",
             "AllocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED",
             "BidPercentage": 100,
-            "SpotIamFleetRole": get_att(logical_id(demo, "RolesSpotFleetRole"), "Arn"),
             "InstanceTypes": ["m6i", "c6i", "r6i"],
             "MinvCpus": 0,
             "MaxvCpus": 16,
@@ -46,7 +47,6 @@ def test_demo_spot_environment(demo: dict[str, Any]) -> None:
             "Ec2Configuration": [{"ImageType": "ECS_AL2023"}],
             "Tags": {"batchctl:cluster": "demo"},
         },
-        "Tags": {"batchctl:cluster": "demo"},
     }
 
 
@@ -59,7 +59,7 @@ def test_launch_templates_require_imdsv2_and_size_the_root_volume(production: di
         assert data["MetadataOptions"] == {
             "HttpEndpoint": "enabled",
             "HttpTokens": "required",
-            "HttpPutResponseHopLimit": 2,
+            "HttpPutResponseHopLimit": 1,
         }
         (device,) = data["BlockDeviceMappings"]
         assert device["DeviceName"] == "/dev/xvda"
@@ -90,6 +90,7 @@ def test_gpu_environment_uses_the_nvidia_image(production: dict[str, Any]) -> No
 def test_fargate_environments(production: dict[str, Any], construct: str, kind: str) -> None:
     environment = _environment(production, construct)
     assert environment["Type"] == "MANAGED"
+    assert environment["ReplaceComputeEnvironment"] is False
     assert "ServiceRole" not in environment
     assert environment["ComputeResources"] == {
         "Type": kind,
@@ -106,3 +107,40 @@ def test_every_environment_is_managed_by_the_service_linked_role(production: dic
     for environment in environments.values():
         assert environment["Properties"]["Type"] == "MANAGED"
         assert "ServiceRole" not in environment["Properties"]
+
+
+def test_every_environment_updates_in_place_and_lets_running_jobs_finish(production: dict[str, Any]) -> None:
+    environments = resources(production, "AWS::Batch::ComputeEnvironment")
+    assert len(environments) == 5
+    for environment in environments.values():
+        properties = environment["Properties"]
+        assert properties["ReplaceComputeEnvironment"] is False
+        if properties["ComputeResources"]["Type"] in ("SPOT", "EC2"):
+            assert properties["UpdatePolicy"] == {"JobExecutionTimeoutMinutes": 360, "TerminateJobsOnUpdate": False}
+        else:
+            assert "UpdatePolicy" not in properties
+        strategy = properties["ComputeResources"].get("AllocationStrategy")
+        assert strategy in (None, "SPOT_PRICE_CAPACITY_OPTIMIZED", "BEST_FIT_PROGRESSIVE")
+
+
+def test_no_named_batch_resource_carries_create_only_tags(production: dict[str, Any]) -> None:
+    """Top-level Tags of compute environments, queues and scheduling policies are create-only."""
+    for kind in ("AWS::Batch::ComputeEnvironment", "AWS::Batch::JobQueue", "AWS::Batch::SchedulingPolicy"):
+        found = resources(production, kind)
+        assert found, kind
+        for resource in found.values():
+            assert "Tags" not in resource["Properties"], kind
+    # Instances still carry every tag of the configuration.
+    for environment in resources(production, "AWS::Batch::ComputeEnvironment").values():
+        compute = environment["Properties"]["ComputeResources"]
+        if compute["Type"] in ("SPOT", "EC2"):
+            assert compute["Tags"] == {"team": "research", "cost-center": "batch", "batchctl:cluster": "prod"}
+
+
+def test_only_best_fit_spot_environments_name_the_spot_fleet_role() -> None:
+    from tests.unit.infra_fixtures import DEMO, ONE_ZONE, config, template_of
+
+    best_fit = config(DEMO, compute_environments=[{"name": "cpu-spot", "allocation_strategy": "BEST_FIT"}])
+    template = template_of(best_fit, ONE_ZONE)
+    compute = _environment(template, "CpuSpot")["ComputeResources"]
+    assert compute["SpotIamFleetRole"] == get_att(logical_id(template, "RolesSpotFleetRole"), "Arn")

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 import pytest
-from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, get_att, logical_id, resources, walk
+from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, logical_id, resources, walk
 
 from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.storage import Storage
@@ -68,12 +68,16 @@ def _job_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_job_role_with_the_clusters_own_buckets() -> None:
     template = roles_template("demo")
-    inputs, workspace, outputs = (
-        get_att(logical_id(template, f"Storage{role}"), "Arn") for role in ("Inputs", "Workspace", "Outputs")
-    )
 
-    def objects(arn: dict[str, Any]) -> dict[str, Any]:
-        return {"Fn::Join": ["", [arn, "/*"]]}
+    # The buckets are the data stack's, imported by name.
+    def arn(role: str, suffix: str = "") -> dict[str, Any]:
+        parts = ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Fn::ImportValue": f"batchctl-demo-data:Bucket{role}"}]
+        return {"Fn::Join": ["", parts + ([suffix] if suffix else [])]}
+
+    inputs, workspace, outputs = (arn(role) for role in ("Inputs", "Workspace", "Outputs"))
+
+    def objects(bucket: dict[str, Any]) -> dict[str, Any]:
+        return {"Fn::Join": ["", [*bucket["Fn::Join"][1], "/*"]]}
 
     assert _job_statements(template) == [
         {
@@ -141,7 +145,13 @@ def test_no_inline_policy_grants_everything(base: str) -> None:
 
 
 def test_service_roles_and_their_managed_policies() -> None:
-    template = roles_template("demo")
+    # A BEST_FIT spot environment is the one kind that needs the Spot Fleet role.
+    cluster = config(DEMO, compute_environments=[{"name": "cpu-spot", "allocation_strategy": "BEST_FIT"}])
+
+    def build(stack: Any) -> None:
+        ClusterRoles(stack, "Roles", config=cluster, storage=Storage(stack, "Storage", config=cluster))
+
+    template = construct_template(build)
     expected = {
         "SpotFleetRole": ("spotfleet.amazonaws.com", ["service-role/AmazonEC2SpotFleetTaggingRole"]),
         "InstanceRole": (
@@ -167,6 +177,12 @@ def test_fargate_only_cluster_has_no_instance_or_spot_fleet_role() -> None:
     names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
     assert names == {"RolesExecutionRole", "RolesJobRole"}
     assert resources(template, "AWS::IAM::InstanceProfile") == {}
+
+
+def test_spot_cluster_with_an_updatable_allocation_strategy_has_no_spot_fleet_role() -> None:
+    template = roles_template("demo", ("SPOT",))
+    names = {logical[: -len("ABCDEF12")] for logical in resources(template, "AWS::IAM::Role")}
+    assert names == {"RolesInstanceRole", "RolesExecutionRole", "RolesJobRole"}
 
 
 def test_on_demand_cluster_has_no_spot_fleet_role() -> None:

@@ -21,19 +21,12 @@ def _definition(template: dict[str, Any], construct: str) -> dict[str, Any]:
 
 
 def _image_of_tag(template: dict[str, Any], tag: str) -> dict[str, Any]:
-    """The repository URI for a tag, as CDK derives it from the repository's ARN."""
-    arn = get_att(logical_id(template, "RegistryRepository"), "Arn")
+    """The repository URI for a tag: the data stack exports the URI, the compute stack imports it."""
     return {
         "Fn::Join": [
             "",
             [
-                {"Fn::Select": [4, {"Fn::Split": [":", arn]}]},
-                ".dkr.ecr.",
-                {"Fn::Select": [3, {"Fn::Split": [":", arn]}]},
-                ".",
-                {"Ref": "AWS::URLSuffix"},
-                "/",
-                ref(logical_id(template, "RegistryRepository")),
+                {"Fn::ImportValue": f"batchctl-{template['Outputs']['ClusterName']['Value']}-data:RepositoryUri"},
                 f":{tag}",
             ],
         ]
@@ -53,10 +46,15 @@ def test_demo_job_definition(demo: dict[str, Any]) -> None:
             "Command": ["python3", "/app/hello.py"],
             "ResourceRequirements": [{"Type": "VCPU", "Value": "1"}, {"Type": "MEMORY", "Value": "512"}],
             "Environment": [
+                {"Name": "AWS_DEFAULT_REGION", "Value": {"Ref": "AWS::Region"}},
+                {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
                 {"Name": "BATCHCTL_CLUSTER", "Value": "demo"},
-                {"Name": "BATCHCTL_INPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageInputs"))},
-                {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": ref(logical_id(demo, "StorageOutputs"))},
-                {"Name": "BATCHCTL_WORKSPACE_BUCKET", "Value": ref(logical_id(demo, "StorageWorkspace"))},
+                {"Name": "BATCHCTL_INPUTS_BUCKET", "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketInputs"}},
+                {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketOutputs"}},
+                {
+                    "Name": "BATCHCTL_WORKSPACE_BUCKET",
+                    "Value": {"Fn::ImportValue": "batchctl-demo-data:BucketWorkspace"},
+                },
             ],
             "JobRoleArn": get_att(logical_id(demo, "RolesJobRole"), "Arn"),
             "ExecutionRoleArn": get_att(logical_id(demo, "RolesExecutionRole"), "Arn"),
@@ -93,6 +91,8 @@ def test_gpu_job_with_retries_timeout_and_a_full_image_reference(production: dic
     ]
     # The cluster's variables win; existing buckets: only the outputs bucket is announced.
     assert container["Environment"] == [
+        {"Name": "AWS_DEFAULT_REGION", "Value": {"Ref": "AWS::Region"}},
+        {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
         {"Name": "BATCHCTL_CLUSTER", "Value": "prod"},
         {"Name": "BATCHCTL_OUTPUTS_BUCKET", "Value": "batch-scratch"},
         {"Name": "EPOCHS", "Value": "10"},

@@ -76,7 +76,8 @@ def test_flatten_reference_spells_values_as_cdk_nag_does() -> None:
         == "arn:<AWS::Partition>:s3:::data/*"
     )
     assert flatten_reference("arn:${AWS::Partition}:logs") == "arn:<AWS::Partition>:logs"
-    assert flatten_reference({"Fn::ImportValue": "x"}) == '{"Fn::ImportValue":"x"}'
+    assert flatten_reference({"Fn::ImportValue": "stack-data:BucketInputs"}) == "stack-data:BucketInputs"
+    assert flatten_reference({"Fn::Sub": "x"}) == '{"Fn::Sub":"x"}'
 
 
 def test_checkov_skips_accumulate_on_the_resource_with_their_reasons() -> None:

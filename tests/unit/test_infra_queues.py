@@ -27,7 +27,6 @@ def test_demo_queue() -> None:
         "Priority": 1,
         "State": "ENABLED",
         "ComputeEnvironmentOrder": [{"Order": 1, "ComputeEnvironment": ref(logical_id(template, "ComputeCpuSpot"))}],
-        "Tags": {"batchctl:cluster": "demo"},
     }
     assert resources(template, "AWS::Batch::SchedulingPolicy") == {}
 

@@ -63,11 +63,8 @@ def test_demo_resources(demo: dict[str, Any]) -> None:
         "AWS::EC2::SecurityGroup": 2,
         "AWS::EC2::SecurityGroupIngress": 1,
         "AWS::EC2::Instance": 1,
-        "AWS::IAM::Role": 5,  # spot fleet, instance, execution, job, NAT instance
+        "AWS::IAM::Role": 4,  # instance, execution, job, NAT instance (no spot fleet role: not BEST_FIT)
         "AWS::IAM::InstanceProfile": 2,
-        "AWS::S3::Bucket": 3,
-        "AWS::S3::BucketPolicy": 3,
-        "AWS::ECR::Repository": 1,
         "AWS::EC2::LaunchTemplate": 1,
         "AWS::Batch::ComputeEnvironment": 1,
         "AWS::Batch::JobQueue": 1,
@@ -102,9 +99,9 @@ def test_demo_outputs(demo: dict[str, Any]) -> None:
     assert declared["ComputeEnvironmentCpuSpot"]["Value"] == ref(logical_id(demo, "ComputeCpuSpot"))
     assert declared["JobDefinitionHelloworld"]["Value"] == ref(logical_id(demo, "JobDefinitionsHelloworld"))
     assert declared["LogGroupHelloworld"]["Value"] == ref(logical_id(demo, "JobDefinitionsHelloworldLogGroup"))
-    for role in ("Inputs", "Workspace", "Outputs"):
-        assert declared[f"Bucket{role}"]["Value"] == ref(logical_id(demo, f"Storage{role}"))
-    assert declared["RepositoryName"]["Value"] == ref(logical_id(demo, "RegistryRepository"))
+    # The data stack's stores, imported: the job commands read every name from the compute stack.
+    for key in ("BucketInputs", "BucketWorkspace", "BucketOutputs", "RepositoryUri", "RepositoryName"):
+        assert declared[key]["Value"] == {"Fn::ImportValue": f"batchctl-demo-data:{key}"}
     assert declared["JobRoleArn"]["Value"] == {"Fn::GetAtt": [logical_id(demo, "RolesJobRole"), "Arn"]}
 
 
@@ -156,8 +153,11 @@ def test_every_taggable_resource_carries_the_cluster_tags(case: tuple[str, dict[
             continue
         found = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
         assert expected.items() <= found.items(), logical
-    # Types that have no Tags property in CloudFormation.
+    # Types that have no Tags property in CloudFormation, and the Batch types whose Tags are create-only.
     assert set(untagged) <= {
+        "AWS::Batch::ComputeEnvironment",
+        "AWS::Batch::JobQueue",
+        "AWS::Batch::SchedulingPolicy",
         "AWS::EC2::VPCGatewayAttachment",
         "AWS::EC2::SubnetRouteTableAssociation",
         "AWS::EC2::Route",
@@ -197,3 +197,41 @@ def test_zones_are_the_callers_not_cdk_placeholders(case: tuple[str, dict[str, A
     assert zones == set(CASES[name][1])
     assert "dummy" not in json.dumps(template)
     assert "Fn::GetAZs" not in json.dumps(template)
+
+
+def test_templates_are_written_as_compact_json() -> None:
+    """CloudFormation takes 51,200 bytes inline: indentation alone would cost the production template a third."""
+    from batchctl.cluster.template import to_json
+
+    cluster, zones = CASES["production"]
+    template = template_of(cluster, zones)
+    body = to_json(template)
+    assert json.loads(body) == template
+    assert body == json.dumps(template, separators=(",", ":"))
+    assert len(body.encode()) < len(json.dumps(template, indent=1).encode()) * 0.8
+
+
+@pytest.mark.parametrize("name", ["demo", "production"])
+def test_data_stack_holds_the_stores_and_exports_them(name: str) -> None:
+    from tests.unit.infra_fixtures import data_template_of
+
+    cluster = CASES[name][0]
+    data = data_template_of(cluster)
+    kinds = Counter(resource["Type"] for resource in data["Resources"].values())
+    buckets = 3 if cluster.storage.create_buckets else 0
+    expected = {"AWS::S3::Bucket": buckets, "AWS::S3::BucketPolicy": buckets, "AWS::ECR::Repository": 1}
+    assert kinds == {kind: count for kind, count in expected.items() if count}
+    for resource in data["Resources"].values():
+        if resource["Type"] in ("AWS::S3::Bucket", "AWS::ECR::Repository"):
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
+    exports = {key: output["Export"]["Name"] for key, output in data["Outputs"].items()}
+    keys = [f"Bucket{role}" for role in ("Inputs", "Workspace", "Outputs")] if buckets else []
+    keys += ["RepositoryUri", "RepositoryName"]
+    assert exports == {key: f"batchctl-{cluster.name}-data:{key}" for key in keys}
+    # The compute stack holds no data store.
+    compute = template_of(*CASES[name])
+    assert not {"AWS::S3::Bucket", "AWS::ECR::Repository"} & {r["Type"] for r in compute["Resources"].values()}
+
+    from cfnlint.api import lint
+
+    assert [f"{match.rule.id} {match.message}" for match in lint(json.dumps(data), regions=["us-east-1"])] == []

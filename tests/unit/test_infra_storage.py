@@ -7,12 +7,13 @@ from typing import Any
 
 from tests.unit.infra_fixtures import DEMO, PRODUCTION, config, construct_template, resources
 
-from batchctl.infra.storage import Storage
+from batchctl.infra.storage import DataBuckets, Storage
 
 
 @functools.cache
 def own_buckets() -> dict[str, Any]:
-    return construct_template(lambda stack: Storage(stack, "Storage", config=config(DEMO)))
+    """The data stack's buckets."""
+    return construct_template(lambda stack: DataBuckets(stack, "Storage", config=config(DEMO)))
 
 
 def _bucket(template: dict[str, Any], role: str) -> dict[str, Any]:
@@ -54,7 +55,9 @@ def test_buckets_are_private_encrypted_and_kept() -> None:
                 "Status": "Enabled",
             }
         ]
-        assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+        # Kept when the stack is deleted, deleted when its creation fails (no orphan for the next deploy).
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert bucket["UpdateReplacePolicy"] == "Retain"
 
 
 def test_only_the_outputs_bucket_is_versioned() -> None:
@@ -129,3 +132,17 @@ def test_checkov_skips_say_why_access_logs_and_versioning_are_off() -> None:
     # The outputs bucket is versioned: only the access-log check is skipped.
     assert set(_checkov_skips(_bucket(template, "outputs"))) == {"CKV_AWS_18"}
     assert "CloudTrail" in _checkov_skips(_bucket(template, "inputs"))["CKV_AWS_18"]
+
+
+def test_compute_stack_imports_the_data_stacks_buckets() -> None:
+    holder: dict[str, Storage] = {}
+    template = construct_template(lambda stack: holder.setdefault("s", Storage(stack, "S", config=config(DEMO))))
+    assert template.get("Resources", {}) == {}
+    from aws_cdk import Stack
+
+    by_role = holder["s"].by_role
+    resolved = {role: Stack.of(holder["s"]).resolve(bucket.name) for role, bucket in by_role.items()}
+    assert resolved == {
+        role: {"Fn::ImportValue": f"batchctl-demo-data:Bucket{role.capitalize()}"}
+        for role in ("inputs", "workspace", "outputs")
+    }

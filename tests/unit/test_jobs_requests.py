@@ -235,3 +235,25 @@ def test_queue_given_by_arn_takes_the_share_as_written() -> None:
 def test_share_outside_the_aws_rule_is_refused_where_it_is(share: str) -> None:
     with pytest.raises(ConfigError, match=r"share: .*a share identifier is 1-255 letters and digits"):
         parse_job_file(f"jobs:\n  - {{name: a, queue: cpu, definition: helloworld, share: '{share}'}}\n", "jobs.yaml")
+
+
+def test_retries_keep_the_definitions_exit_rules() -> None:
+    """SubmitJob's retryStrategy replaces the definition's, evaluateOnExit included: the rules are sent again."""
+    retrying = ClusterConfig.model_validate(
+        {**DEMO_CONFIG, "job_definitions": [{**DEMO_CONFIG["job_definitions"][0], "retries": 2}]}
+    )
+    job = "jobs:\n  - name: hello\n    queue: cpu\n    definition: {definition}\n    retries: 4\n"
+    (request,) = plan(job.format(definition="helloworld"), Resolver(retrying, OUTPUTS))
+    assert request["retryStrategy"] == {
+        "attempts": 4,
+        "evaluateOnExit": [
+            {"action": "RETRY", "onStatusReason": "Host EC2*"},
+            {"action": "EXIT", "onReason": "*"},
+        ],
+    }
+    # A definition without a retry has no rules: the job's attempts then apply to any failure.
+    (request,) = plan(job.format(definition="helloworld"))
+    assert request["retryStrategy"] == {"attempts": 4}
+    # Another cluster's definition, by ARN: its rules are unknown here.
+    (request,) = plan(job.format(definition=f"'{ARN}:job-definition/other:1'"), Resolver(retrying, OUTPUTS))
+    assert request["retryStrategy"] == {"attempts": 4}

@@ -126,6 +126,23 @@ class CloudFormation:
         self._client.delete_stack(StackName=name)
 
     @aws_call
+    def deployed_template(self, name: str) -> dict[str, Any]:
+        """The template the stack was last deployed with (GetTemplate, Original stage)."""
+        body = self._client.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+        if isinstance(body, dict):  # botocore decodes JSON bodies itself
+            return body
+        import json
+
+        parsed: dict[str, Any] = json.loads(body)
+        return parsed
+
+    @aws_call
+    def set_termination_protection(self, name: str, enabled: bool) -> None:
+        """Change sets cannot set termination protection: it is switched on after creation.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html"""
+        self._client.update_termination_protection(StackName=name, EnableTerminationProtection=enabled)
+
+    @aws_call
     def events(self, stack_id: str) -> list[StackEvent]:
         """All events of the stack, oldest first."""
         paginator = self._client.get_paginator("describe_stack_events")

@@ -112,14 +112,16 @@ def _print_security(report: ValidationReport) -> None:
 
 @click.command()
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--data", "data_stack", is_flag=True, help="The data stack's template (buckets, repository).")
 @pass_app
-def synth(app: AppContext, out_file: Path | None) -> None:
-    """Print the CloudFormation template (JSON)."""
+def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
+    """Print the compute stack's CloudFormation template (JSON), or the data stack's."""
     from batchctl.cluster import template as templates
     from batchctl.cluster.zones import offline_zones
 
     config = app.config()
-    body = templates.to_json(templates.synthesize(config, offline_zones(config)))
+    data, compute = templates.synthesize_both(config, offline_zones(config))
+    body = templates.to_json(data if data_stack else compute)
     if out_file:
         out_file.write_text(body + "\n", encoding="utf-8")
         render.ok(f"wrote {out_file} ({len(body) // 1024} KiB)")
@@ -135,11 +137,19 @@ def diff(app: AppContext) -> None:
 
     with StackProgress() as progress:
         deployer = Deployer(app.config(), app.aws(), progress)
-        plan = deployer.plan()
+        plan = deployer.plan(recover=False)
         deployer.discard(plan)
     if app.json:
-        changes = plan.change_set.changes if plan.change_set else []
-        render.as_json({"stack": plan.stack_name, "create": plan.create, "changes": changes, "notes": plan.notes})
+        stacks = [
+            {
+                "stack": stack.stack_name,
+                "create": stack.create,
+                "changes": stack.change_set.changes if stack.change_set else [],
+                "pending": stack.pending,
+            }
+            for stack in plan.stacks
+        ]
+        render.as_json({"stack": plan.stack_name, "create": plan.create, "stacks": stacks, "notes": plan.notes})
     else:
         _print_plan(plan)
 
@@ -159,14 +169,14 @@ def deploy(app: AppContext, yes: bool) -> None:
         deployer = Deployer(config, app.aws(), progress)
         plan = deployer.plan()
     _print_plan(plan)
-    if plan.change_set is None:
+    if not plan.has_changes:
         _print_result(app, plan.stack_name, "UNCHANGED", _stack_outputs(app))
         return
-    if not confirm(f"Apply these {len(plan.change_set.changes)} changes to {plan.stack_name}?", yes):
+    if not confirm(f"Apply these {plan.change_count} changes to {config.name}?", yes):
         deployer.discard(plan)
         render.note("cancelled: nothing was changed")
         return
-    with StackProgress(total=len(plan.change_set.changes)) as progress:
+    with StackProgress(total=plan.change_count) as progress:
         deployer.progress = progress
         result = deployer.execute(plan)
     if app.target().is_local and not plan.create:
@@ -190,11 +200,14 @@ def status(app: AppContext) -> None:
     if app.json:
         render.as_json(state)
         return
+    _print_stack_state(state.data_stack_name, state.data_stack_status)
     if state.stack_status is None:
         render.fail(f"{state.stack_name} is not deployed in {state.target}")
         render.hint("deploy it: batchctl deploy")
         return
-    render.ok(f"{state.stack_name}: {state.stack_status} (updated {state.updated}) in {state.target}")
+    _print_stack_state(state.stack_name, state.stack_status, f" (updated {state.updated}) in {state.target}")
+    if not state.healthy:
+        render.hint("`batchctl deploy` recovers a stack a failed or interrupted deploy left behind")
     if state.resources:
         render.table(
             None,
@@ -213,10 +226,12 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
     from batchctl.cluster.destroy import Destroyer, DestroyPlan
 
     def approve(plan: DestroyPlan) -> bool:
-        render.step(f"{plan.stack_name}: {plan.resource_count} resources in {app.target().describe()}")
-        data = "deleted with their contents" if delete_data else "kept if they hold data"
-        if plan.buckets or plan.repositories:
-            render.note(f"buckets and repositories ({', '.join(plan.buckets + plan.repositories)}): {data}")
+        if plan.stack_id:
+            render.step(f"{plan.stack_name}: {plan.resource_count} resources in {app.target().describe()}")
+        data = "deleted with their contents" if delete_data else "kept (--delete-data removes them)"
+        if plan.data_stack_id:
+            stores = ", ".join(plan.buckets + plan.repositories)
+            render.note(f"data stack {plan.data_stack_name} ({stores}): {data}")
         return confirm(f"Destroy {plan.stack_name}?", yes)
 
     with StackProgress() as progress:
@@ -229,25 +244,46 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
         return
     for item in result.deleted:
         render.ok(f"deleted {item}")
+    if not result.deleted:
+        render.ok("nothing to delete")
     for item in result.kept:
         render.note(f"kept {item}")
+
+
+def _print_stack_state(name: str, status: str | None, suffix: str = "") -> None:
+    from batchctl.cluster.status import HEALTHY_STATUSES
+
+    if status is None:
+        render.note(f"{name}: not deployed")
+    elif status in HEALTHY_STATUSES:
+        render.ok(f"{name}: {status}{suffix}")
+    else:
+        render.fail(f"{name}: {status}{suffix}")
 
 
 def _print_plan(plan: Plan) -> None:
     render.findings(finding for finding in plan.findings if finding.level.name != "INFO")
     for line in plan.notes:
         render.note(line)
-    if plan.change_set is None:
-        render.ok(f"{plan.stack_name}: no changes")
-        return
     symbols = {"Add": "[green]+[/]", "Modify": "[yellow]~[/]", "Remove": "[red]-[/]"}
-    verb = "Create" if plan.create else "Update"
-    render.err.print(f"{verb} {plan.stack_name}: {len(plan.change_set.changes)} change(s)")
-    for change in plan.change_set.changes:
-        replacement = " [red](replacement)[/]" if change.replacement == "True" else ""
-        render.err.print(
-            f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} {change.logical_id}{replacement}"
-        )
+    for stack in plan.stacks:
+        verb = "Create" if stack.create else "Update"
+        if stack.pending:
+            render.err.print(
+                f"{verb} {stack.stack_name}: {stack.resource_count} resource(s), "
+                "its change set computed once the data stack is deployed"
+            )
+            continue
+        if stack.change_set is None:
+            render.ok(f"{stack.stack_name}: no changes")
+            continue
+        render.err.print(f"{verb} {stack.stack_name}: {len(stack.change_set.changes)} change(s)")
+        for change in stack.change_set.changes:
+            replacement = " [red](replacement)[/]" if change.replacement == "True" else ""
+            render.err.print(
+                f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} "
+                f"{change.logical_id}{replacement}"
+            )
 
 
 def _print_result(app: AppContext, stack_name: str, status: str, values: dict[str, str]) -> None:

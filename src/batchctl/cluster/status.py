@@ -22,6 +22,11 @@ class ResourceState:
     reason: str = ""
 
 
+# The states in which a stack is what its last deploy asked for. Anything else (a rolled-back creation, a change
+# set never executed, a failed update) is not healthy, even if it ends in _COMPLETE.
+HEALTHY_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+
+
 @dataclass
 class ClusterStatus:
     stack_name: str
@@ -30,14 +35,25 @@ class ClusterStatus:
     updated: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     resources: list[ResourceState] = field(default_factory=list)
+    data_stack_name: str = ""
+    data_stack_status: str | None = None  # None: no data stack
+
+    @property
+    def healthy(self) -> bool:
+        return self.stack_status in HEALTHY_STATUSES and self.data_stack_status in HEALTHY_STATUSES
 
 
 def cluster_status(config: ClusterConfig, aws: Aws) -> ClusterStatus:
     cloudformation = CloudFormation(aws.client("cloudformation"))
     name = templates.stack_name(config)
+    data_name = templates.data_stack_name(config)
+    data = cloudformation.describe_stack(data_name)
+    data_status = data["StackStatus"] if data else None
     stack = cloudformation.describe_stack(name)
     if stack is None:
-        return ClusterStatus(name, aws.target.describe(), None)
+        return ClusterStatus(
+            name, aws.target.describe(), None, data_stack_name=data_name, data_stack_status=data_status
+        )
     outputs = CloudFormation.outputs_of(stack)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
     return ClusterStatus(
@@ -46,7 +62,9 @@ def cluster_status(config: ClusterConfig, aws: Aws) -> ClusterStatus:
         stack["StackStatus"],
         updated=updated.isoformat(timespec="seconds") if updated else "",
         outputs=outputs,
-        resources=_batch_states(aws, outputs),
+        resources=_batch_states(aws, outputs) if stack["StackStatus"] in HEALTHY_STATUSES or outputs else [],
+        data_stack_name=data_name,
+        data_stack_status=data_status,
     )
 
 

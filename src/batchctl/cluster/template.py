@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from batchctl import outputs
 from batchctl.config import ClusterConfig
 
 
 def stack_name(config: ClusterConfig) -> str:
-    return f"batchctl-{config.name}"
+    """The compute stack: network, roles, compute environments, queues, job definitions."""
+    return outputs.compute_stack_name(config.name)
+
+
+def data_stack_name(config: ClusterConfig) -> str:
+    """The data stack: buckets and repository, kept by `destroy` unless --delete-data."""
+    return outputs.data_stack_name(config.name)
 
 
 def synthesize(config: ClusterConfig, zones: list[str]) -> dict[str, Any]:
@@ -19,5 +26,13 @@ def synthesize(config: ClusterConfig, zones: list[str]) -> dict[str, Any]:
     return cdk_synthesize(config, zones)
 
 
+def synthesize_both(config: ClusterConfig, zones: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(data stack template, compute stack template)."""
+    from batchctl.infra.synth import synthesize_both as cdk_synthesize_both
+
+    return cdk_synthesize_both(config, zones)
+
+
 def to_json(template: dict[str, Any]) -> str:
-    return json.dumps(template, indent=1, sort_keys=False)
+    """Compact JSON: CloudFormation takes a template inline up to 51,200 bytes, and whitespace counts."""
+    return json.dumps(template, separators=(",", ":"), sort_keys=False)

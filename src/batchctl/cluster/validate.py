@@ -62,18 +62,20 @@ def validate(
     zones = offline_zones(config)
     progress.step("synthesizing the template" + (" and running cdk-nag (AwsSolutions)" if security else ""))
     template: dict[str, Any]
+    data_template: dict[str, Any]
     if security:
         from batchctl.infra.synth import synthesize_and_check
 
         synthesis = synthesize_and_check(config, zones)
-        template = synthesis.template
+        template, data_template = synthesis.template, synthesis.data_template
         report.nag = [NagResult(item.rule_id, item.resource, item.level, item.message) for item in synthesis.nag]
     else:
-        template = templates.synthesize(config, zones)
-    report.resource_count = len(template.get("Resources", {}))
+        data_template, template = templates.synthesize_both(config, zones)
+    # The compute stack's template is the large one (the inline limit applies to each stack's own).
+    report.resource_count = len(template.get("Resources", {})) + len(data_template.get("Resources", {}))
     report.template_bytes = len(templates.to_json(template).encode())
     progress.step("running cfn-lint")
-    report.lint = lint_template(template, config.region)
+    report.lint = lint_template(data_template, config.region) + lint_template(template, config.region)
     if not security:
         report.checkov_not_run = "checkov skipped (--no-security)"
         return report
@@ -85,7 +87,9 @@ def validate(
         )
         return report
     progress.step("running checkov")
-    checked = scan_template(executable, template)
+    # One checkov run over both stacks' resources (their logical ids do not overlap).
+    both = {**template, "Resources": {**data_template.get("Resources", {}), **template.get("Resources", {})}}
+    checked = scan_template(executable, both)
     if checked.parse_failed:
         raise CheckovError("checkov could not parse the synthesized template", hint=f"run {executable} by hand")
     report.checkov = checked.failed

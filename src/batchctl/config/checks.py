@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Network
@@ -269,6 +270,42 @@ def _spot_settings(config: ClusterConfig) -> Iterator[Finding]:
             )
 
 
+# A private ECR image reference: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag|@digest].
+_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+
+
+def _images_reachable_without_egress(config: ClusterConfig) -> Iterator[Finding]:
+    """With egress none, instances reach only the VPC endpoints: an image outside private ECR (Docker Hub,
+    public.ecr.aws, ...) can never be pulled. https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+    """
+    if config.network.egress != Egress.NONE:
+        return
+    for index, jd in enumerate(config.job_definitions):
+        if not jd.is_repository_tag and not _ECR_IMAGE.match(jd.image):
+            yield Finding(
+                Level.ERROR,
+                f"job_definitions[{index}].image",
+                f"{jd.image} is not in ECR and egress is none: no instance could pull it",
+                "push the image to the cluster's repository and name its tag, or choose an egress",
+            )
+
+
+def _updatable_allocation_strategy(config: ClusterConfig) -> Iterator[Finding]:
+    """BEST_FIT supports no infrastructure update: a later change of instance types, launch template, subnets, tags,
+    ... would need a new compute environment, which `deploy` refuses for a named one.
+    https://docs.aws.amazon.com/batch/latest/userguide/infrastructure-updates.html
+    """
+    for index, ce in enumerate(config.compute_environments):
+        if ce.allocation_strategy == "BEST_FIT":
+            yield Finding(
+                Level.WARNING,
+                f"compute_environments[{index}].allocation_strategy",
+                "BEST_FIT supports no in-place update: changing instance types, root_volume_gb, zones or tags later "
+                "needs a new compute environment (a new name)",
+                "use BEST_FIT_PROGRESSIVE (on-demand) or SPOT_PRICE_CAPACITY_OPTIMIZED (spot)",
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     _unique_names,
     _compute_environment_capacity,
@@ -277,4 +314,6 @@ CHECKS: tuple[Check, ...] = (
     _network,
     _storage,
     _spot_settings,
+    _images_reachable_without_egress,
+    _updatable_allocation_strategy,
 )

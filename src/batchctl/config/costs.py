@@ -20,7 +20,7 @@ INTERFACE_ENDPOINT_HOUR_PER_ZONE = 0.01
 PUBLIC_IPV4_HOUR = 0.005
 NAT_INSTANCE_HOUR = {"t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t4g.nano": 0.0042}
 # The interface endpoints the stack creates (see infra/endpoints.py); S3 is a free gateway endpoint.
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "ssm")
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ def flatten_reference(value: Any) -> str:
             return f"<{flatten_reference(resource)}.{flatten_reference(attribute)}>"
         if "Ref" in value:
             return f"<{flatten_reference(value['Ref'])}>"
+        if "Fn::ImportValue" in value:
+            return flatten_reference(value["Fn::ImportValue"])
     return json.dumps(value, separators=(",", ":"))
 
 

@@ -11,12 +11,19 @@ from batchctl.config.models import ClusterConfig, ComputeEnvironment, ComputeTyp
 from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.network import Network
 from batchctl.infra.tagging import cluster_tags
+from batchctl.infra.update_rules import needs_spot_fleet_role
 from batchctl.outputs import pascal
 
 # Root device of the ECS-optimized Amazon Linux AMIs that Batch picks.
 ROOT_DEVICE = "/dev/xvda"
-# Containers reach the instance metadata service through one more network hop than the host.
-METADATA_HOP_LIMIT = 2
+# Instance metadata answers the host only: jobs get their role's credentials from the ECS agent's endpoint
+# (169.254.170.2), not from the instance role, and with one hop a container cannot reach the instance's.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+METADATA_HOP_LIMIT = 1
+# An infrastructure update (new instance types, launch template version, subnets, ...) lets running jobs finish
+# for this long (the most Batch accepts) before it replaces their instances; it never terminates them at once.
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_UpdatePolicy.html
+UPDATE_JOB_TIMEOUT_MINUTES = 360
 # The ECS-optimized AMIs Batch picks. Amazon Linux 2 (ECS_AL2, ECS_AL2_NVIDIA) is past end of
 # support: Batch blocks new compute environments on its AL2 AMIs from 2026-06-30.
 CPU_IMAGE_TYPE = "ECS_AL2023"
@@ -48,6 +55,17 @@ class ComputeEnvironments(Construct):
                 # launch template or subnets can be updated in place; with a custom role CloudFormation must
                 # replace the environment, which fails for an explicitly named one.
                 compute_resources=resources,
+                # A fixed name means CloudFormation cannot replace the environment ("cannot update a stack when a
+                # custom-named resource requires replacing"): with ReplaceComputeEnvironment false, changes Batch
+                # can make through an infrastructure update are made in place instead of by replacement.
+                # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-batch-computeenvironment.html
+                replace_compute_environment=False,
+                # Fargate environments have no instances to replace, hence no infrastructure update policy.
+                update_policy=None
+                if ce.is_fargate
+                else batch.CfnComputeEnvironment.UpdatePolicyProperty(
+                    job_execution_timeout_minutes=UPDATE_JOB_TIMEOUT_MINUTES, terminate_jobs_on_update=False
+                ),
             )
 
     def _fargate_resources(self, ce: ComputeEnvironment) -> batch.CfnComputeEnvironment.ComputeResourcesProperty:
@@ -63,7 +81,8 @@ class ComputeEnvironments(Construct):
         if roles.instance_profile is None:
             raise ValueError(f"compute environment {ce.name!r} needs the instance profile")
         spot = ce.type == ComputeType.SPOT
-        if spot and roles.spot_fleet_role is None:
+        fleet_role = roles.spot_fleet_role if needs_spot_fleet_role(ce) else None
+        if needs_spot_fleet_role(ce) and fleet_role is None:
             raise ValueError(f"compute environment {ce.name!r} needs the spot fleet role")
         launch_template = self._launch_template(ce)
         return batch.CfnComputeEnvironment.ComputeResourcesProperty(
@@ -74,7 +93,7 @@ class ComputeEnvironments(Construct):
             maxv_cpus=ce.max_vcpus,
             desiredv_cpus=ce.desired_vcpus,
             instance_role=roles.instance_profile.instance_profile_arn,
-            spot_iam_fleet_role=roles.spot_fleet_role.role_arn if spot and roles.spot_fleet_role else None,
+            spot_iam_fleet_role=fleet_role.role_arn if fleet_role else None,
             bid_percentage=ce.bid_percentage if spot else None,
             launch_template=batch.CfnComputeEnvironment.LaunchTemplateSpecificationProperty(
                 launch_template_id=launch_template.ref,
@@ -87,6 +106,7 @@ class ComputeEnvironments(Construct):
                 )
             ],
             # Instances carry the cluster's tags (cost allocation); the environment's own tags do not reach them.
+            # Unlike the environment's top-level Tags (create-only), these change through an infrastructure update.
             tags=cluster_tags(self._config),
             subnets=self._subnet_ids,
             security_group_ids=self._security_group_ids,

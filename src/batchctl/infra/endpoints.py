@@ -9,6 +9,9 @@ from constructs import Construct
 
 # What a Batch container instance or Fargate task needs to start a job and report on it. STS is not
 # here: jobs get their role's credentials from the ECS agent (through the ecs endpoints), not from STS.
+# Nor is SSM: Session Manager would need ssm, ssmmessages and ec2messages (three more endpoints per zone)
+# and no job needs it; with a NAT, instances still reach SSM through it.
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html
 INTERFACE_SERVICES: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -16,7 +19,6 @@ INTERFACE_SERVICES: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "EcsAgent": ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
     "EcsTelemetry": ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
 }
 
 

@@ -11,6 +11,7 @@ from constructs import Construct
 from batchctl.config.models import ClusterConfig, ComputeType
 from batchctl.infra.acknowledgements import acknowledge_managed_policy, acknowledge_wildcard_resources
 from batchctl.infra.storage import BucketAccess, Storage
+from batchctl.infra.update_rules import needs_spot_fleet_role
 
 SPOT_FLEET_POLICY = "service-role/AmazonEC2SpotFleetTaggingRole"
 CONTAINER_INSTANCE_POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -98,7 +99,7 @@ class ClusterRoles(Construct):
                 f"EC2 Spot Fleet requests and tags spot instances for cluster {config.name}",
                 [SPOT_FLEET_POLICY],
             )
-            if ComputeType.SPOT in types
+            if any(needs_spot_fleet_role(ce) for ce in config.compute_environments)
             else None
         )
         self.instance_role = (

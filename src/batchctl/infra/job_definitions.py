@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -10,19 +10,16 @@ from constructs import Construct
 from batchctl.config.models import ClusterConfig, JobDefinition
 from batchctl.infra.acknowledgements import skip_checkov_check
 from batchctl.infra.iam import ClusterRoles
-from batchctl.infra.registry import Registry
+from batchctl.infra.registry import ImportedRegistry
 from batchctl.infra.storage import Storage
 from batchctl.outputs import pascal
+from batchctl.retry_rules import definition_rules
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 LOG_ENCRYPTION_REASON = (
     "CloudWatch Logs encrypts log data at rest with keys it manages. A customer managed KMS key would cost "
     "$1 a month per cluster plus requests and need a key policy for the Logs service; jobs must not log secrets."
 )
-# Spot reclaims and host failures say "Host EC2 (instance ...) terminated": worth another attempt.
-# Anything else is the job's own failure, which a retry would only repeat.
-RETRY_ON_HOST_FAILURE = batch.CfnJobDefinition.EvaluateOnExitProperty(action="RETRY", on_status_reason="Host EC2*")
-EXIT_OTHERWISE = batch.CfnJobDefinition.EvaluateOnExitProperty(action="EXIT", on_reason="*")
 
 
 def format_vcpus(vcpus: float) -> str:
@@ -31,8 +28,13 @@ def format_vcpus(vcpus: float) -> str:
 
 
 def cluster_environment(config: ClusterConfig, storage: Storage) -> dict[str, str]:
-    """What every job learns about its cluster: its name and its buckets."""
-    environment = {"BATCHCTL_CLUSTER": config.name}
+    """What every job learns about its cluster: its name, its region and its buckets.
+
+    ECS on EC2 does not always set the region in a container; without it the S3 client of a job outside us-east-1
+    goes to the global endpoint, which the S3 gateway endpoint of a cluster with no egress does not serve.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html#VirtualHostingBackwardsCompatibility
+    """
+    environment = {"BATCHCTL_CLUSTER": config.name, "AWS_REGION": Aws.REGION, "AWS_DEFAULT_REGION": Aws.REGION}
     if storage.outputs_bucket:
         environment["BATCHCTL_OUTPUTS_BUCKET"] = storage.outputs_bucket.name
     for role in ("workspace", "inputs"):
@@ -48,7 +50,7 @@ class JobDefinitions(Construct):
         construct_id: str,
         *,
         config: ClusterConfig,
-        registry: Registry,
+        registry: ImportedRegistry,
         roles: ClusterRoles,
         storage: Storage,
     ) -> None:
@@ -73,7 +75,7 @@ class JobDefinitions(Construct):
 
     def _image(self, jd: JobDefinition) -> str:
         if jd.is_repository_tag:
-            return self._registry.repository.repository_uri_for_tag(jd.image)
+            return self._registry.uri_for_tag(jd.image)
         return jd.image
 
     def _environment(self, jd: JobDefinition) -> list[batch.CfnJobDefinition.EnvironmentProperty]:
@@ -93,10 +95,15 @@ class JobDefinitions(Construct):
 
     @staticmethod
     def _retry_strategy(jd: JobDefinition) -> batch.CfnJobDefinition.RetryStrategyProperty:
-        return batch.CfnJobDefinition.RetryStrategyProperty(
-            attempts=jd.retries,
-            evaluate_on_exit=[RETRY_ON_HOST_FAILURE, EXIT_OTHERWISE] if jd.retries > 1 else None,
-        )
+        rules = [
+            batch.CfnJobDefinition.EvaluateOnExitProperty(
+                action=rule["action"],
+                on_status_reason=rule.get("onStatusReason"),
+                on_reason=rule.get("onReason"),
+            )
+            for rule in definition_rules(jd.retries)
+        ]
+        return batch.CfnJobDefinition.RetryStrategyProperty(attempts=jd.retries, evaluate_on_exit=rules or None)
 
     def _job_definition(self, jd: JobDefinition, log_group: logs.LogGroup) -> batch.CfnJobDefinition:
         fargate = jd.platform == "FARGATE"

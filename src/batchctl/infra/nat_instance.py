@@ -10,6 +10,11 @@ from batchctl.infra.acknowledgements import accept_explicit_zone, acknowledge, a
 # Amazon Linux 2023's root device; 8 GiB is the size of its AMI snapshot.
 ROOT_DEVICE = "/dev/xvda"
 ROOT_VOLUME_GIB = 8
+# dnf on Amazon Linux 2023 needs more memory than a t3.nano's 0.5 GiB leaves it (the install is OOM-killed): a swap
+# file gives it room, so the demo keeps the cheapest instance type. https://repost.aws/knowledge-center/ec2-memory-swap-file
+SWAP_MIB = 1024
+# The package mirrors can be unreachable for the first seconds after boot: dnf is retried before giving up.
+DNF_ATTEMPTS = 5
 
 
 def nat_user_data(vpc_cidr: str) -> ec2.UserData:
@@ -17,7 +22,10 @@ def nat_user_data(vpc_cidr: str) -> ec2.UserData:
     user_data = ec2.UserData.for_linux()
     user_data.add_commands(
         "set -euo pipefail",
-        "dnf install -y iptables-services",
+        f"dd if=/dev/zero of=/swapfile bs=1M count={SWAP_MIB}",
+        "chmod 600 /swapfile && mkswap /swapfile && swapon /swapfile",
+        f"for attempt in $(seq {DNF_ATTEMPTS}); do dnf install -y iptables-services && break; "
+        f'[ "$attempt" = {DNF_ATTEMPTS} ] && exit 1; sleep 10; done',
         "systemctl enable --now iptables",
         "echo 'net.ipv4.ip_forward=1' > /etc/sysctl.d/90-batchctl-nat.conf",
         "sysctl -p /etc/sysctl.d/90-batchctl-nat.conf",

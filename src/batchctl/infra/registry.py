@@ -1,13 +1,18 @@
-"""The cluster's ECR repository: one repository, named after the cluster, one tag per job image."""
+"""The cluster's ECR repository: one repository, named after the cluster, one tag per job image.
+
+It lives in the data stack (:class:`Registry`); the compute stack sees it through the data stack's exports
+(:class:`ImportedRegistry`).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from batchctl.config.models import ClusterConfig
 from batchctl.infra.acknowledgements import skip_checkov_check
+from batchctl.outputs import REPOSITORY_NAME, REPOSITORY_URI, export_name
 
 UNTAGGED_IMAGE_DAYS = 14
 
@@ -28,8 +33,8 @@ class Registry(Construct):
                 )
             ],
             # Retained like the buckets, so deleting the stack never fails on (or silently loses) images:
-            # `batchctl destroy` then deletes the repository when it is empty or --delete-data is given.
-            removal_policy=RemovalPolicy.RETAIN,
+            # `batchctl destroy --delete-data` deletes it. A failed creation deletes it (no orphan).
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         skip_checkov_check(
             self.repository,
@@ -43,3 +48,14 @@ class Registry(Construct):
             "ECR encrypts every image at rest (AES-256). A KMS key adds KMS request charges and, as a repository's "
             "encryption is fixed at creation, switching would replace the repository and its images.",
         )
+
+
+class ImportedRegistry:
+    """The data stack's repository, seen from the compute stack."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.repository_uri = Fn.import_value(export_name(config.name, REPOSITORY_URI))
+        self.repository_name = Fn.import_value(export_name(config.name, REPOSITORY_NAME))
+
+    def uri_for_tag(self, tag: str) -> str:
+        return Fn.join("", [self.repository_uri, f":{tag}"])

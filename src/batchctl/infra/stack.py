@@ -1,4 +1,8 @@
-"""The cluster stack: wires the units together and publishes what the CLI needs as outputs."""
+"""The cluster's two stacks: wire the units together and publish what the CLI needs as outputs.
+
+The data stack holds the buckets and the repository and outlives the compute stack (network, roles, compute,
+queues, job definitions), which imports them through the data stack's exports.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,53 @@ from batchctl.infra.iam import ClusterRoles
 from batchctl.infra.job_definitions import JobDefinitions
 from batchctl.infra.network import Network
 from batchctl.infra.queues import JobQueues
-from batchctl.infra.registry import Registry
-from batchctl.infra.storage import Storage
+from batchctl.infra.registry import ImportedRegistry, Registry
+from batchctl.infra.storage import DataBuckets, Storage
 from batchctl.infra.tagging import apply_cluster_tags
+
+IMPORTED_OUTPUTS_RULE = "W6001"
 
 
 def stack_id(config: ClusterConfig) -> str:
-    return f"batchctl-{config.name}"
+    return outputs.compute_stack_name(config.name)
+
+
+def data_stack_id(config: ClusterConfig) -> str:
+    return outputs.data_stack_name(config.name)
+
+
+def _stack_settings(config: ClusterConfig) -> dict[str, Any]:
+    return {
+        # The account stays the AWS::AccountId pseudo parameter, so one template fits any account.
+        "env": Environment(region=config.region),
+        # No bootstrap stack and no assets: boto3 deploys the template as it is, to AWS or the emulator.
+        "synthesizer": BootstraplessSynthesizer(),
+        "analytics_reporting": False,
+    }
+
+
+class DataStack(Stack):
+    """Buckets and repository: created once, kept by `destroy` unless --delete-data, exported to the compute stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: ClusterConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"batchctl cluster {config.name}: its data (buckets and image repository), kept by destroy",
+            **_stack_settings(config),
+            **kwargs,
+        )
+        buckets = DataBuckets(self, "Storage", config=config)
+        registry = Registry(self, "Registry", config=config)
+        apply_cluster_tags(self, config)
+        for role, bucket in buckets.by_role.items():
+            self._export(config, outputs.output_key(outputs.BUCKET, role), bucket.bucket_name, f"The {role} bucket")
+        repository = registry.repository
+        self._export(config, outputs.REPOSITORY_URI, repository.repository_uri, "URI of the ECR repository")
+        self._export(config, outputs.REPOSITORY_NAME, repository.repository_name, "Name of the ECR repository")
+
+    def _export(self, config: ClusterConfig, key: str, value: str, description: str) -> None:
+        CfnOutput(self, key, value=value, description=description, export_name=outputs.export_name(config.name, key))
 
 
 class ClusterStack(Stack):
@@ -37,19 +81,21 @@ class ClusterStack(Stack):
         super().__init__(
             scope,
             construct_id,
-            description=f"batchctl cluster {config.name}: AWS Batch with its network, storage and roles",
-            # The account stays the AWS::AccountId pseudo parameter, so one template fits any account.
-            env=Environment(region=config.region),
-            # No bootstrap stack and no assets: boto3 deploys the template as it is, to AWS or the emulator.
-            synthesizer=BootstraplessSynthesizer(),
-            analytics_reporting=False,
+            description=f"batchctl cluster {config.name}: AWS Batch with its network, compute and roles",
+            **_stack_settings(config),
             **kwargs,
         )
         self._zones = list(availability_zones)
+        # The job commands read every name from this stack's outputs, the data stack's included: those outputs
+        # are imports on purpose (cfn-lint W6001 calls an output that repeats an import redundant).
+        self.template_options.metadata = {
+            "cfn-lint": {"config": {"ignore_checks": [IMPORTED_OUTPUTS_RULE]}},
+            "batchctl": {IMPORTED_OUTPUTS_RULE: "bucket and repository outputs repeat the data stack's exports"},
+        }
 
         network = Network(self, "Network", config=config, availability_zones=self._zones)
         storage = Storage(self, "Storage", config=config)
-        registry = Registry(self, "Registry", config=config)
+        registry = ImportedRegistry(config)
         roles = ClusterRoles(self, "Roles", config=config, storage=storage)
         compute = ComputeEnvironments(self, "Compute", config=config, network=network, roles=roles)
         queues = JobQueues(self, "Queues", config=config, compute=compute)
@@ -104,10 +150,9 @@ class ClusterStack(Stack):
                 ",".join(storage.existing_read_write),
                 "Existing buckets jobs may read and write (comma-separated)",
             )
-        self._output(outputs.REPOSITORY_URI, registry.repository.repository_uri, "URI of the cluster's ECR repository")
-        self._output(
-            outputs.REPOSITORY_NAME, registry.repository.repository_name, "Name of the cluster's ECR repository"
-        )
+        # The data stack's values, so that the job commands read every name from this one stack.
+        self._output(outputs.REPOSITORY_URI, registry.repository_uri, "URI of the cluster's ECR repository")
+        self._output(outputs.REPOSITORY_NAME, registry.repository_name, "Name of the cluster's ECR repository")
         self._output(outputs.JOB_ROLE_ARN, roles.job_role.role_arn, "ARN of the IAM role jobs run with")
 
     @property

@@ -1,4 +1,8 @@
-"""The cluster's buckets: its own inputs / workspace / outputs, or buckets that already exist."""
+"""The cluster's buckets: its own inputs / workspace / outputs, or buckets that already exist.
+
+The cluster's own buckets live in the data stack (:class:`DataBuckets`), which outlives the compute stack; the
+compute stack sees them through the data stack's exports (:class:`Storage`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from constructs import Construct
 
 from batchctl.config.models import ClusterConfig
 from batchctl.infra.acknowledgements import acknowledge, skip_checkov_check
-from batchctl.outputs import BUCKET_ROLES, pascal
+from batchctl.outputs import BUCKET, BUCKET_ROLES, export_name, output_key, pascal
 
 READ_ROLES = ("inputs",)
 READ_WRITE_ROLES = ("workspace", "outputs")
@@ -42,15 +46,19 @@ def existing_bucket(name: str) -> BucketAccess:
     return BucketAccess(name=name, arn=f"arn:{Aws.PARTITION}:s3:::{name}")
 
 
+def imported_bucket(config: ClusterConfig, role: str) -> BucketAccess:
+    """One of the cluster's own buckets, as the compute stack sees it: through the data stack's export."""
+    name = Fn.import_value(export_name(config.name, output_key(BUCKET, role)))
+    return BucketAccess(name=name, arn=Fn.join("", [f"arn:{Aws.PARTITION}:s3:::", name]))
+
+
 class Storage(Construct):
+    """The buckets jobs use, seen from the compute stack: the cluster's own (imported) and existing ones."""
+
     def __init__(self, scope: Construct, construct_id: str, *, config: ClusterConfig) -> None:
         super().__init__(scope, construct_id)
         storage = config.storage
-        self.buckets: dict[str, s3.Bucket] = {}
-        if storage.create_buckets:
-            for role in BUCKET_ROLES:
-                self.buckets[role] = self._bucket(config, role)
-        own = {role: BucketAccess(bucket.bucket_name, bucket.bucket_arn) for role, bucket in self.buckets.items()}
+        own = {role: imported_bucket(config, role) for role in BUCKET_ROLES} if storage.create_buckets else {}
         # A bucket listed both ways is read-write (the configuration checks warn about it).
         self.existing_read_only = [name for name in storage.read_only if name not in storage.read_write]
         self.existing_read_write = list(storage.read_write)
@@ -70,6 +78,17 @@ class Storage(Construct):
         name = storage.outputs_bucket or next(iter(storage.read_write), None)
         return existing_bucket(name) if name else None
 
+
+class DataBuckets(Construct):
+    """The cluster's own buckets (data stack), when it creates them."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: ClusterConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.by_role: dict[str, s3.Bucket] = {}
+        if config.storage.create_buckets:
+            for role in BUCKET_ROLES:
+                self.by_role[role] = self._bucket(config, role)
+
     def _bucket(self, config: ClusterConfig, role: str) -> s3.Bucket:
         bucket = s3.Bucket(
             self,
@@ -88,8 +107,10 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 )
             ],
-            # Data outlives the cluster: `batchctl destroy` deletes the buckets only when empty.
-            removal_policy=RemovalPolicy.RETAIN,
+            # Data outlives the stack (`destroy --delete-data` empties and deletes the buckets), except when the
+            # stack's creation fails: then CloudFormation deletes them, and no orphan blocks the next deploy.
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         acknowledge(bucket, "AwsSolutions-S1", ACCESS_LOGS_REASON)
         skip_checkov_check(bucket, "CKV_AWS_18", ACCESS_LOGS_REASON)

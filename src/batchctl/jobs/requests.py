@@ -14,6 +14,7 @@ from batchctl.jobs import limits
 from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
+from batchctl.retry_rules import definition_rules, retry_strategy
 
 SUBMITTER_TAG = "submitter"
 JOB_TAG = "batchctl:job"
@@ -98,7 +99,7 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         if job.timeout:
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
         if job.retries:
-            request["retryStrategy"] = {"attempts": job.retries}
+            request["retryStrategy"] = retry_strategy(job.retries, _definition_rules(resolver, job.definition))
         try:
             request.update(_fair_share(job, queue_has_fair_share(resolver, job.queue), user))
         except BatchctlError as exc:
@@ -109,6 +110,12 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         limits.check_request(sized, functools.partial(job_file.locate, index))
         planned.append(item)
     return planned
+
+
+def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
+    """The evaluateOnExit rules of one of this cluster's job definitions (none known for a definition's ARN)."""
+    configured = next((jd for jd in resolver.config.job_definitions if jd.name == definition), None)
+    return definition_rules(configured.retries) if configured else []
 
 
 def _fair_share(job: Job, fair_share: bool | None, user: str) -> dict[str, Any]:

@@ -9,13 +9,15 @@ updates resources before it deletes the ones the new template dropped.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.parsing import ResourceMap
 from moto.core.common_models import CloudFormationModel
@@ -224,12 +226,15 @@ def _roll_back_create(stack: Stack, err: Exception) -> None:
     reason = record_failure(stack, err, "CREATE")
     stack.status = "ROLLBACK_IN_PROGRESS"
     stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed: {reason}")
+    token = rolling_back_creation.set(True)
     try:
         delete_resources(stack.resource_map)
     except Exception as rollback_err:
         stack.status = "ROLLBACK_FAILED"
         stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=failure_reason(rollback_err))
         return
+    finally:
+        rolling_back_creation.reset(token)
     stack.status = "ROLLBACK_COMPLETE"
     stack._add_stack_event("ROLLBACK_COMPLETE")
 
@@ -358,3 +363,107 @@ def resource_class_or_placeholder(
     if resource_class is None and resource_type not in parsing.NULL_MODELS:
         return PlaceholderResource
     return resource_class
+
+
+# --- what CloudFormation refuses to update ------------------------------------------------------------------------
+
+
+def refuse_named_replacements(resource_map: ResourceMap, template: dict[str, Any]) -> None:
+    """Fail an update that would replace a resource with a fixed name, as CloudFormation does, before any resource
+    is touched. moto's handlers replace such resources (or update them in place where AWS cannot)."""
+    from batchctl.cluster.preflight import named_replacements, refused_update_message
+
+    deployed = {"Resources": resource_map._resource_json_map}
+    replacements = named_replacements(deployed, template)
+    if replacements:
+        first = replacements[0]
+        err = ValidationError(message=refused_update_message(first))
+        remember_failed_resource(err, first.logical_id, first.resource_type)
+        raise err
+
+
+# --- termination protection ---------------------------------------------------------------------------------------
+
+
+def update_termination_protection(backend: CloudFormationBackend, name_or_stack_id: str, enabled: bool) -> Stack:
+    stack = next((stack for stack in backend.stacks.values() if name_or_stack_id in (stack.stack_id, stack.name)), None)
+    if stack is None:
+        raise ValidationError(name_or_stack_id)
+    stack.enable_termination_protection = enabled
+    return stack
+
+
+def refuse_deleting_protected_stack(backend: CloudFormationBackend, name_or_stack_id: str) -> None:
+    for stack in backend.stacks.values():
+        if name_or_stack_id in (stack.stack_id, stack.name) and stack.enable_termination_protection:
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
+
+
+# --- DeletionPolicy RetainExceptOnCreate --------------------------------------------------------------------------
+
+RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
+rolling_back_creation: contextvars.ContextVar[bool] = contextvars.ContextVar("rolling_back_creation", default=False)
+
+
+def delete_honouring_retain_except_on_create(
+    original: Callable[[ResourceMap], None], resource_map: ResourceMap
+) -> None:
+    """Delete a stack's resources keeping those whose DeletionPolicy is RetainExceptOnCreate, unless the deletion
+    rolls back the stack's failed creation (moto keeps only ``Retain``)."""
+    if rolling_back_creation.get():
+        original(resource_map)
+        return
+    saved = resource_map._resource_json_map
+    resource_map._resource_json_map = {
+        logical_id: {**resource, "DeletionPolicy": "Retain"}
+        if resource.get("DeletionPolicy") == RETAIN_EXCEPT_ON_CREATE
+        else resource
+        for logical_id, resource in saved.items()
+    }
+    try:
+        original(resource_map)
+    finally:
+        resource_map._resource_json_map = saved
+
+
+# --- exports ------------------------------------------------------------------------------------------------------
+
+
+def execute_change_set_with_exports(
+    original: Callable[..., None],
+    backend: CloudFormationBackend,
+    change_set_name: str,
+    stack_name: str | None = None,
+) -> None:
+    """Run a change set with the region's exports visible to Fn::ImportValue, then publish the stack's exports."""
+    change_set = find_change_set(backend, change_set_name, stack_name)
+    stack = backend.stacks.get(change_set.stack_id) if change_set is not None else None
+    if stack is not None:
+        stack.cross_stack_resources = backend.exports
+        stack.resource_map.cross_stack_resources = backend.exports
+    original(backend, change_set_name, stack_name)
+    if stack is None or stack.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        return
+    for name in [name for name, export in backend.exports.items() if export.exporting_stack_id == stack.stack_id]:
+        backend.exports.pop(name)
+    for export in stack.exports:
+        backend.exports[export.name] = export
+
+
+# --- LastUpdatedTime ----------------------------------------------------------------------------------------------
+
+
+def execute_change_set_recording_update_time(
+    original: Callable[..., None],
+    backend: CloudFormationBackend,
+    change_set_name: str,
+    stack_name: str | None = None,
+) -> None:
+    """An UPDATE change set stamps the stack's LastUpdatedTime when it starts, whether it then succeeds or not."""
+    change_set = find_change_set(backend, change_set_name, stack_name)
+    stack = backend.stacks.get(change_set.stack_id) if change_set is not None else None
+    if stack is not None and change_set is not None and change_set.change_set_type == "UPDATE":
+        stack.last_updated_time = datetime.now(UTC)  # type: ignore[attr-defined]  # read by the response serializer
+    original(backend, change_set_name, stack_name)

@@ -804,3 +804,88 @@ def patch_array_job_cancel_ignores_children() -> None:
 
     replace_attribute(BatchBackend, "cancel_job", cancel_job)
     replace_attribute(BatchBackend, "terminate_job", terminate_job)
+
+
+# --- CloudFormation: what AWS refuses, and data that outlives a stack ---------------------------------------------
+
+
+@PATCHES.register
+def patch_named_resource_replacement_allowed() -> None:
+    """moto 5.2.5 (with the update handlers above): an update that changes a create-only property of a resource with
+    a fixed name replaces it, or changes it in place where AWS cannot (a compute environment's type, a queue's
+    scheduling policy). CloudFormation fails such an update ("cannot update a stack when a custom-named resource
+    requires replacing") and rolls it back; so does the emulator, by the same rules as batchctl's preflight.
+    """
+    original = ResourceMap.update
+
+    def update(resource_map: ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        cfn_stack.refuse_named_replacements(resource_map, template)
+        original(resource_map, template, parameters)
+
+    replace_attribute(ResourceMap, "update", update)
+
+
+@PATCHES.register
+def patch_termination_protection_not_implemented() -> None:
+    """moto 5.2.5: UpdateTerminationProtection is not implemented and DeleteStack deletes a protected stack.
+
+    As on AWS, the flag can be switched (DescribeStacks reports it) and DeleteStack refuses a protected stack with
+    "Stack [name] cannot be deleted while TerminationProtection is enabled".
+    """
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    original_delete = CloudFormationBackend.delete_stack
+
+    def update_termination_protection(response: CloudFormationResponse) -> ActionResult:
+        enabled = str(response._get_param("EnableTerminationProtection")).lower() == "true"
+        stack = cfn_stack.update_termination_protection(
+            response.cloudformation_backend, response._get_param("StackName"), enabled
+        )
+        return ActionResult({"StackId": stack.stack_id})
+
+    def delete_stack(backend: CloudFormationBackend, name_or_stack_id: str) -> None:
+        cfn_stack.refuse_deleting_protected_stack(backend, name_or_stack_id)
+        original_delete(backend, name_or_stack_id)
+
+    replace_attribute(CloudFormationResponse, "update_termination_protection", update_termination_protection)
+    replace_attribute(CloudFormationBackend, "delete_stack", delete_stack)
+
+
+@PATCHES.register
+def patch_deletion_policy_retain_except_on_create_ignored() -> None:
+    """moto 5.2.5: a resource with ``DeletionPolicy: RetainExceptOnCreate`` is deleted with its stack (moto keeps
+    only ``Retain``). AWS keeps it, except when the deletion rolls back the stack's failed creation.
+    """
+    original = ResourceMap.delete
+
+    def delete(resource_map: ResourceMap) -> None:
+        cfn_stack.delete_honouring_retain_except_on_create(original, resource_map)
+
+    replace_attribute(ResourceMap, "delete", delete)
+
+
+@PATCHES.register
+def patch_change_set_stacks_ignore_exports() -> None:
+    """moto 5.2.5: a stack created or updated through a change set neither sees the region's exports
+    (``Fn::ImportValue`` fails with "No export named ... found") nor publishes its own (ListExports stays empty);
+    only CreateStack handles them. As on AWS, a change set's stack imports and exports like any other.
+    """
+    original = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(backend: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        cfn_stack.execute_change_set_with_exports(original, backend, change_set_name, stack_name)
+
+    replace_attribute(CloudFormationBackend, "execute_change_set", execute_change_set)
+
+
+@PATCHES.register
+def patch_stack_has_no_last_updated_time() -> None:
+    """moto 5.2.5: DescribeStacks never reports ``LastUpdatedTime``. AWS sets it when an update of the stack starts
+    (so an update refused before any change set leaves it as it was)."""
+    original = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(backend: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        cfn_stack.execute_change_set_recording_update_time(original, backend, change_set_name, stack_name)
+
+    replace_attribute(CloudFormationBackend, "execute_change_set", execute_change_set)
