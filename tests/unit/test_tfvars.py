@@ -196,7 +196,7 @@ BAD = [
     ('ro_buckets = ["ok-bucket", "xn--bad"]\n', "terraform.tfvars:1: ro_buckets: bucket 'xn--bad'"),
     ('project = "My_Project"\n', "terraform.tfvars:1: project: not a cluster name"),
     ('project = ["a"]\n', "terraform.tfvars:1: project: expected a string"),
-    ('region = "west"\n', "terraform.tfvars:1: region: not a region name such as us-east-1"),
+    ('region = "west"\n', "terraform.tfvars:1: region: not an AWS region"),
 ]
 
 

@@ -460,7 +460,6 @@ _ORIGIN = {
 
 _PATTERN_MESSAGES = {
     "name": "not a cluster name: use 2-24 lower-case letters, digits and hyphens, starting with a letter",
-    "region": "not a region name such as us-east-1",
 }
 
 

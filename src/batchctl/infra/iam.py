@@ -25,15 +25,18 @@ MANAGED_POLICY_REASON = (
 
 JOB_ROLE_POLICY_NAME = "JobAccess"
 
+# The runner reads its own job's name with it (see batchctl.runner.jobname).
+DESCRIBE_JOBS_SID = "DescribeJobs"
+
 
 def job_role_statements(
     read_buckets: Sequence[BucketAccess], read_write_buckets: Sequence[BucketAccess], log_groups_arn: str
 ) -> list[iam.PolicyStatement]:
-    """Least privilege for a job: list its buckets, read or read-write their objects, write its logs.
+    """Least privilege for a job: list its buckets, read or read-write their objects, write its logs, and
+    describe jobs (the runner names a job submitted by another tool from DescribeJobs on its own id).
 
-    No statement here has a bare `*` resource. The only actions AWS authorizes on `*` alone (such as
-    ecr:GetAuthorizationToken for image pulls) live in the AWS managed policies of the instance and
-    execution roles, not in the job's own permissions.
+    Only batch:DescribeJobs has a bare `*` resource: it supports no resource-level permissions
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html), and it only reads.
     """
     all_buckets = [*read_buckets, *read_write_buckets]
     statements = []
@@ -67,6 +70,7 @@ def job_role_statements(
             resources=[log_groups_arn],
         )
     )
+    statements.append(iam.PolicyStatement(sid=DESCRIBE_JOBS_SID, actions=["batch:DescribeJobs"], resources=["*"]))
     return statements
 
 
@@ -147,4 +151,9 @@ class ClusterRoles(Construct):
             self.job_role,
             [bucket.objects_arn for bucket in [*storage.read_buckets, *storage.read_write_buckets]] + [log_groups_arn],
             "Wildcard only over object keys of one cluster bucket, or log streams of the cluster's log groups.",
+        )
+        acknowledge_wildcard_resources(
+            self.job_role,
+            ["*"],
+            "batch:DescribeJobs supports no resource-level permissions; it only reads job descriptions.",
         )
