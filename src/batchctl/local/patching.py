@@ -23,6 +23,11 @@ def _record(undo: Callable[[], None]) -> None:
     undo_steps.append(undo)
 
 
+def record_undo(undo: Callable[[], None]) -> None:
+    """Record a change made by other means than the two helpers below, with the step that undoes it."""
+    _record(undo)
+
+
 def replace_attribute(owner: Any, name: str, value: Any) -> None:
     """Set ``owner.name`` to ``value``; undo restores the attribute exactly (or removes it if it was inherited)."""
     original = vars(owner).get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name, _MISSING)
