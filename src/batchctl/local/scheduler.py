@@ -258,7 +258,7 @@ def _replan(backend: Any, asking: Any) -> _Plan:
         candidate = min(remaining, key=lambda job: _rank(job, usage, shares))
         remaining.remove(candidate)
         plan.order.append(candidate.job_id)
-        if not _enabled(candidate.job_queue):
+        if not _enabled(candidate.job_queue) or never_placeable_reason(candidate):
             continue
         vcpus = job_vcpus(candidate)
         environment = usage.environment_for(candidate, vcpus)

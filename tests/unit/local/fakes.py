@@ -191,6 +191,7 @@ class FakeContainer:
         release: threading.Event,
         gate: threading.Event | None = None,
         duration: float = 0.0,
+        out_of_memory: bool = False,
     ) -> None:
         self.kwargs = kwargs
         self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {}, "IPAddress": ""}}
@@ -205,6 +206,8 @@ class FakeContainer:
         self.started = time.time()
         self.stopped: float | None = None
         self.signals: list[str] = []
+        self.stop_timeouts: list[float] = []
+        self._out_of_memory = out_of_memory
 
     @property
     def job_id(self) -> str:
@@ -216,6 +219,9 @@ class FakeContainer:
             self.stopped = time.time()
             if exit_code is not None:
                 self._exit_code = exit_code
+            if self._out_of_memory:  # what the engine reports for a container the kernel killed at its limit
+                self._exit_code = 137
+                self.attrs["State"] = {"OOMKilled": True, "ExitCode": 137}
 
     def reload(self) -> None:
         gate_open = self._gate is None or self._gate.is_set()
@@ -229,6 +235,7 @@ class FakeContainer:
         return {"StatusCode": self._exit_code}
 
     def stop(self, timeout: float = 10) -> None:
+        self.stop_timeouts.append(timeout)
         self.signals.append("SIGTERM")
         self._exit(143)
 
@@ -254,6 +261,7 @@ class FakeDocker:
         self.pulled: list[str] = []
         self.exit_code: Callable[[dict[str, Any]], int] = lambda kwargs: 0
         self.duration: Callable[[dict[str, Any]], float] = lambda kwargs: 0.0
+        self.out_of_memory: Callable[[dict[str, Any]], bool] = lambda kwargs: False
         self.gates: dict[str, threading.Event] = {}
         self.release = threading.Event()
         self.release.set()
@@ -274,7 +282,13 @@ class FakeDocker:
         output = ["job output", *(f"{name}={value}" for name, value in sorted(kwargs["environment"].items()))]
         gate = self.gates.get(kwargs["environment"].get("GATE", ""))
         container = FakeContainer(
-            kwargs, output, self.exit_code(kwargs), self.release, gate=gate, duration=self.duration(kwargs)
+            kwargs,
+            output,
+            self.exit_code(kwargs),
+            self.release,
+            gate=gate,
+            duration=self.duration(kwargs),
+            out_of_memory=self.out_of_memory(kwargs),
         )
         self.containers_started.append(container)
         return container
