@@ -350,8 +350,8 @@ def ensure_image(client: Any, image: str) -> None:
         except docker.errors.APIError as err:
             raise registry.ImagePullError(f"CannotPullContainerError: {err.explanation or err}") from None
     raise registry.ImagePullError(
-        f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {image}: "
-        "not found (the local emulator runs images from the local Docker engine or its own registry only)"
+        f"CannotPullContainerError: image {image} is not in the local Docker engine (the local emulator pulls from "
+        "its own registry only: push the image, or build it locally)"
     )
 
 

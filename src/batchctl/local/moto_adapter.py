@@ -313,16 +313,25 @@ def patch_job_queue_snapshot_missing() -> None:
 
 @API_PATCHES.register
 def patch_list_jobs_by_queue_lists_array_children() -> None:
-    """moto 5.2.5: ListJobs by queue lists every array child beside its parent, and no summary has
-    ``arrayProperties``. AWS lists the parent (with ``arrayProperties.size``) by queue, and the children (with
-    ``arrayProperties.index``) only with ``arrayJobId``.
+    """moto 5.2.5: ListJobs by queue lists every array child beside its parent, no summary has
+    ``arrayProperties``, and without ``jobStatus`` or ``filters`` it lists jobs of every status. AWS lists the parent
+    (with ``arrayProperties.size``) by queue and the children (with ``arrayProperties.index``) only with
+    ``arrayJobId``, and without a status or filter only RUNNING jobs
+    (https://docs.aws.amazon.com/batch/latest/APIReference/API_ListJobs.html).
     """
     original_list = BatchBackend.list_jobs
     original_short = Job.describe_short
 
-    def list_jobs(backend: BatchBackend, job_queue_name: str | None, array_job_id: str | None, *args: Any,
-                  **kwargs: Any) -> list[Job]:  # fmt: skip
-        jobs = original_list(backend, job_queue_name, array_job_id, *args, **kwargs)
+    def list_jobs(
+        backend: BatchBackend,
+        job_queue_name: str | None,
+        array_job_id: str | None,
+        job_status: str | None = None,
+        filters: list[dict[str, Any]] | None = None,
+    ) -> list[Job]:
+        if job_status is None and filters is None:
+            job_status = "RUNNING"
+        jobs = original_list(backend, job_queue_name, array_job_id, job_status, filters)
         if array_job_id:
             return jobs
         return [job for job in jobs if "index" not in job.array_properties]

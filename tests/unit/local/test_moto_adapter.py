@@ -166,9 +166,11 @@ def test_patch_list_jobs_by_queue_lists_array_children(fast_jobs: FakeDocker) ->
     with moto_adapter.API_PATCHES.without("patch_list_jobs_by_queue_lists_array_children"):
         listed = batch.list_jobs(jobQueue="demo-queue", jobStatus="SUCCEEDED")["jobSummaryList"]
         assert {summary["jobId"] for summary in listed} == {parent, f"{parent}:0", f"{parent}:1"}
+        assert len(batch.list_jobs(jobQueue="demo-queue")["jobSummaryList"]) == 3  # any status
 
     listed = batch.list_jobs(jobQueue="demo-queue", jobStatus="SUCCEEDED")["jobSummaryList"]
     assert [(summary["jobId"], summary["arrayProperties"]) for summary in listed] == [(parent, {"size": 2})]
+    assert batch.list_jobs(jobQueue="demo-queue")["jobSummaryList"] == []  # no status given: RUNNING only
     children = batch.list_jobs(arrayJobId=parent, jobStatus="SUCCEEDED")["jobSummaryList"]
     assert sorted((summary["jobId"], summary["arrayProperties"]["index"]) for summary in children) == [
         (f"{parent}:0", 0),
