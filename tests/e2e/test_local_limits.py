@@ -243,6 +243,7 @@ def test_capacity_bound_children_front_the_queue_and_array_cancel_and_terminate_
     wait_until(
         "child 0 runs",
         lambda: marker(cluster, children[0], "started-1").exists(),
+        timeout=90,
         explain=lambda: statuses(cluster, children),
     )
     front = batch.get_job_queue_snapshot(jobQueue=cluster["solo"])["frontOfQueue"]["jobs"]

@@ -220,3 +220,30 @@ def test_fair_share_policy_ignored(fast_jobs: FakeDocker) -> None:
 
     # red uses nothing while blue runs blueA: red first; then blue by schedulingPriority.
     assert _fair_share_start_order(fast_jobs) == ["red1", "blue2", "blue1"]
+
+
+def _queue_job(memory: int, instance_types: list[str], vcpus: int = 1, max_vcpus: int = 16) -> Any:
+    from types import SimpleNamespace
+
+    environment = SimpleNamespace(
+        state="ENABLED", compute_resources={"maxvCpus": max_vcpus, "instanceTypes": instance_types}
+    )
+    definition = SimpleNamespace(container_properties={"resourceRequirements": [
+        {"type": "VCPU", "value": str(vcpus)}, {"type": "MEMORY", "value": str(memory)}]})  # fmt: skip
+    return SimpleNamespace(
+        job_queue=SimpleNamespace(environments=[environment]), job_definition=definition, container_overrides={}
+    )
+
+
+def test_memory_beyond_the_largest_instance_type_is_a_job_resource_requirement() -> None:
+    # m6i.2xlarge: 8 vCPUs, 32 GiB.
+    assert scheduler.never_placeable_reason(_queue_job(32768, ["m6i.2xlarge"])) is None
+    assert scheduler.never_placeable_reason(_queue_job(32769, ["m6i.2xlarge"])) == (
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (memory) is higher than that can "
+        "be met by the CE(s) attached to the job queue."
+    )
+    assert scheduler.never_placeable_reason(_queue_job(32769, ["m6i.2xlarge", "r6i.4xlarge"])) is None
+    assert scheduler.never_placeable_reason(_queue_job(10**6, ["optimal"])) is None  # unknown sizes: no verdict
+    assert scheduler.never_placeable_reason(_queue_job(512, ["optimal"], vcpus=17)) == (
+        scheduler.COMPUTE_ENVIRONMENT_MAX_RESOURCE
+    )
