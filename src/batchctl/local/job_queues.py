@@ -25,7 +25,8 @@ def _millis(moment: Any) -> int:
 def front_of_queue(queue: Any, jobs: list[Any]) -> dict[str, Any]:
     by_id = {job.job_id: job for job in jobs}
     order = [by_id[job_id] for job_id in scheduler.placement_order(queue.backend) if job_id in by_id]
-    front = [job for job in order if job.job_queue is queue][:FRONT_OF_QUEUE_SIZE]
+    front = [job for job in order if job.job_queue is queue and scheduler.waiting_for_capacity(job)]
+    front = front[:FRONT_OF_QUEUE_SIZE]
     return {
         "jobs": [
             {

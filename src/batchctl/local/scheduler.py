@@ -30,7 +30,7 @@ from typing import Any
 
 from batchctl.config import instance_types
 from batchctl.local import behaviours, moto_adapter
-from batchctl.local.job_state import RUNNABLE, state_of
+from batchctl.local.job_state import RUNNABLE, SUBMITTED, state_of
 
 MACHINE_VCPUS_ENV = "BATCHCTL_LOCAL_MAX_VCPUS"
 MACHINE_GPUS_ENV = "BATCHCTL_LOCAL_GPUS"
@@ -153,6 +153,19 @@ def waiting_for_capacity(job: Any) -> bool:
     return state.status == RUNNABLE and state.queued and state.placement is None and not job.job_stopped
 
 
+def about_to_queue(job: Any) -> bool:
+    """SUBMITTED without dependencies: RUNNABLE within a step. It keeps its place in the order (submission before
+    its later siblings), so a job submitted after it cannot take the capacity first by asking sooner."""
+    state = state_of(job)
+    return (
+        state.status == SUBMITTED
+        and not job.depends_on
+        and "size" not in job.array_properties  # an array's parent never runs
+        and not job.job_stopped
+        and not job.stop
+    )
+
+
 def _index(job: Any) -> int:
     return int(job.array_properties.get("index", 0)) if "index" in job.array_properties else 0
 
@@ -247,7 +260,7 @@ def _replan(backend: Any, asking: Any) -> _Plan:
     """Place every waiting job in rank order on what the running ones leave."""
     jobs = moto_adapter.jobs_of(backend)
     usage = _Usage([job for job in jobs if state_of(job).placement is not None])
-    waiting = [job for job in jobs if waiting_for_capacity(job)]
+    waiting = [job for job in jobs if waiting_for_capacity(job) or about_to_queue(job)]
     if asking is not None and asking not in waiting:
         waiting.append(asking)
     plan = _Plan(considered={job.job_id for job in waiting}, valid=True)

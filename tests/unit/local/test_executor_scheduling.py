@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from tests.unit.local.fakes import (
     wait_until_queued,
 )
 
-from batchctl.local import scheduler
+from batchctl.local import executor, scheduler
 from batchctl.local.behaviours import SWITCHES
 
 pytestmark = pytest.mark.usefixtures("patched")
@@ -186,3 +187,25 @@ def test_failed_dependency_has_no_status_reason(fast_jobs: FakeDocker) -> None:
     assert [child.get("statusReason") for child in children[1:]] == ["Dependent Job failed"] * 2
     assert [fast_jobs.containers_of(f"{chain}:{index}") for index in (1, 2)] == [[], []]
     assert describe(chain)["status"] == "FAILED"
+
+
+def test_array_children_start_in_index_order_whichever_asks_first(
+    fast_jobs: FakeDocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children become RUNNABLE at about the same moment; one whose thread asks for capacity first must not jump
+    ahead of an earlier sibling that is still SUBMITTED (here child 0's thread is held back on purpose)."""
+    deploy_jobs_stack(max_vcpus=1)
+    fast_jobs.duration = lambda kwargs: 0.05
+    submitted = executor.Lifecycle.submitted
+
+    def child_0_late(lifecycle: executor.Lifecycle) -> None:
+        submitted(lifecycle)
+        if lifecycle.job.job_id.endswith(":0"):
+            time.sleep(0.3)
+
+    monkeypatch.setattr(executor.Lifecycle, "submitted", child_0_late)
+    parent = submit_named("array", arrayProperties={"size": 3})
+    children = wait_for_all([f"{parent}:{index}" for index in range(3)])
+    assert {child["status"] for child in children} == {"SUCCEEDED"}
+    started = [only_container(fast_jobs, f"{parent}:{index}").started for index in range(3)]
+    assert started == sorted(started)
