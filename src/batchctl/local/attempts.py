@@ -1,186 +1,116 @@
-"""Job attempts: when one starts and ends, how the emulator stops one, and how a retry begins.
+"""Job attempts: their records (DescribeJobs ``attempts``), how one ends, and how the emulator stops one.
 
-moto runs a job's container once, from a thread that walks the job through SUBMITTED ... RUNNING and marks it
-SUCCEEDED or FAILED. For a retry the emulator ends the attempt instead of the job (its record gets stoppedAt, exit
-code and status reason), sets the job back to RUNNABLE and runs moto's loop again with a fresh attempt number and log
-stream, as AWS places a failed job back in the queue.
+AWS's reasons (https://docs.aws.amazon.com/batch/latest/userguide/troubleshooting.html and job_timeouts.html):
+a container that ended on its own: "Essential container in task exited"; one killed for memory: exit code 137 and
+"OutOfMemoryError: Container killed due to memory usage"; a timed-out attempt: "Job attempt duration exceeded
+timeout". A stop (timeout, terminate, Spot reclaim) sends SIGTERM, then SIGKILL after the ECS stop timeout (30 s).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
-import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from moto.batch.models import Job
-from moto.batch.utils import JobStatus
-
-from batchctl.local import job_container, scheduler
 from batchctl.local.job_state import state_of
 
 logger = logging.getLogger(__name__)
 
 ESSENTIAL_CONTAINER_EXITED = "Essential container in task exited"
+OUT_OF_MEMORY = "OutOfMemoryError: Container killed due to memory usage"
+OUT_OF_MEMORY_EXIT_CODE = 137
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
-# AWS stops a container with SIGTERM and sends SIGKILL when it still runs this many seconds later.
 STOP_GRACE_SECONDS = 30
-_WATCH_INTERVAL = 0.5
+STOP_GRACE_ENV = "BATCHCTL_LOCAL_STOP_GRACE_SECONDS"
+"""Local only: a shorter SIGTERM-to-SIGKILL grace for tests; unset, AWS's 30 seconds."""
 NOT_STARTED = datetime(1970, 1, 1)  # moto's placeholder for a time not reached yet
 
 
-# --- an attempt begins --------------------------------------------------------------------------------------------
+def stop_grace_seconds() -> int:
+    value = os.environ.get(STOP_GRACE_ENV, "").strip()
+    return int(value) if value else STOP_GRACE_SECONDS
 
 
-def record_attempt_start(job: Job, start_attempt: Any) -> None:
-    """Record the attempt once per attempt number, stamped now (when its container is launched)."""
-    state = state_of(job)
-    if state.recorded_attempt == state.attempt_number:
-        return
-    state.recorded_attempt = state.attempt_number
-    state.between_attempts = False
-    job.job_started_at = datetime.now()
-    start_attempt(job)
+def millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
-# --- an attempt ends ----------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """How an attempt (or a job that never got one) ended."""
+
+    succeeded: bool
+    status_reason: str | None = None
+    exit_code: int | None = None
+    container_reason: str | None = None
 
 
-def attempt_failed(job: Job, success: bool) -> bool:
-    """An attempt the emulator stopped (timeout, interruption) failed, whatever its container's exit code."""
-    return not success or bool(state_of(job).stop_reason)
+# --- records ------------------------------------------------------------------------------------------------------
 
 
-def status_reason(job: Job) -> str:
-    return state_of(job).stop_reason or job.job_stopped_reason or ""
+def new_record(job: Any, started_at: datetime, log_stream: str | None) -> dict[str, Any]:
+    """The attempt's entry in DescribeJobs ``attempts`` once its container is launched."""
+    return {
+        "container": {
+            "containerInstanceArn": "TBD",
+            "taskArn": job.job_definition.arn,
+            "logStreamName": log_stream,
+            "networkInterfaces": [],
+        },
+        "startedAt": millis(started_at),
+    }
 
 
-def end_attempt_for_retry(job: Job) -> None:
-    """Close the current attempt's record and put the job back in the queue (RUNNABLE) for the next one."""
-    state = state_of(job)
-    job.job_stopped_reason = status_reason(job) or None
-    job.job_stopped_at = datetime.now()
-    job._stop_attempt()
-    scheduler.release(job)
-    # RUNNABLE without a tick: not waiting for capacity until moto's loop comes round to it again.
-    job._status = JobStatus.RUNNABLE.value
-    job._tick = 0
-    state.between_attempts = True
-    state.attempt_over = True
-    state.retry_requested = True
-
-
-def prepare_next_attempt(job: Job) -> None:
-    """Reset what moto's run loop reads, so that it runs the job again from the start, as attempt n + 1."""
-    state = state_of(job)
-    state.attempt_number += 1
-    state.retry_requested = False
-    state.attempt_over = False
-    state.stop_reason = None
-    state.stop_retryable = True
-    state.container = None
-    state.container_reason = None
-    job.exit_code = None
-    job.job_stopped_reason = None
-    job.job_stopped_at = NOT_STARTED
-    # A new attempt is a new ECS task: a new log stream, as on AWS.
-    job._stream_name = job_container.log_destination(job, job_container.new_task_id()).stream
-    # moto's loop starts by advancing from SUBMITTED; the job reads RUNNABLE meanwhile (between_attempts).
-    job._status = JobStatus.SUBMITTED.value
-    job._tick = 0
-
-
-def reported_status(job: Job, status: str | None) -> str | None:
-    """Between attempts moto's loop walks SUBMITTED and PENDING again; AWS shows such a job RUNNABLE."""
-    if state_of(job).between_attempts and status in (JobStatus.SUBMITTED.value, JobStatus.PENDING.value):
-        return JobStatus.RUNNABLE.value
-    return status
+def close_record(record: dict[str, Any], outcome: Outcome, stopped_at: datetime) -> None:
+    record["stoppedAt"] = millis(stopped_at)
+    if outcome.exit_code is not None:
+        record["container"]["exitCode"] = outcome.exit_code
+    if outcome.status_reason:
+        record["statusReason"] = outcome.status_reason
+    if outcome.container_reason:
+        record["container"]["reason"] = outcome.container_reason
 
 
 # --- the emulator stops an attempt --------------------------------------------------------------------------------
 
 
-def stop_attempt(job: Job, reason: str, *, retryable: bool, grace: int = STOP_GRACE_SECONDS) -> bool:
+def stop_attempt(job: Any, reason: str | None, *, retryable: bool, grace: int | None = None) -> bool:
     """Stop the running attempt's container (SIGTERM, then SIGKILL after ``grace``) and fail the attempt with
     ``reason``. False when the attempt was already being stopped."""
     state = state_of(job)
     with state.lock:
-        if state.stop_reason:
+        if state.stop_reason is not None:
             return False
-        state.stop_reason = reason
+        state.stop_reason = reason or ""
         state.stop_retryable = retryable
         container = state.container
     if container is not None:
-        threading.Thread(
-            target=_stop_container, args=(container, grace), name=f"stop-{job.job_id}", daemon=True
-        ).start()
+        stop_container(container, stop_grace_seconds() if grace is None else grace)
     return True
 
 
-def _stop_container(container: Any, grace: int) -> None:
-    try:
-        container.stop(timeout=math.ceil(grace))  # the Docker API takes whole seconds
-    except Exception as err:  # the container may already be gone: moto removes it once the job ends
-        logger.warning("could not stop container %s: %s", getattr(container, "id", "?"), err)
+def stop_container(container: Any, grace: int) -> None:
+    """SIGTERM now, SIGKILL ``grace`` seconds later (0: SIGKILL at once), without blocking the caller."""
+
+    def stop() -> None:
+        try:
+            if grace <= 0:
+                container.kill()
+            else:
+                container.stop(timeout=math.ceil(grace))  # the Docker API takes whole seconds
+        except Exception as err:  # the container may already be gone
+            logger.warning("could not stop container %s: %s", getattr(container, "id", "?"), err)
+
+    threading.Thread(target=stop, name=f"stop-{getattr(container, 'id', '?')}", daemon=True).start()
 
 
-# --- attempt timeouts ---------------------------------------------------------------------------------------------
-
-
-def attempt_duration(job: Job) -> int | None:
+def attempt_duration(job: Any) -> int | None:
     """attemptDurationSeconds from SubmitJob, else from the job definition."""
     for timeout in (job.timeout, job.job_definition.timeout):
         if timeout and timeout.get("attemptDurationSeconds"):
             return int(timeout["attemptDurationSeconds"])
     return None
-
-
-class AttemptTimer(threading.Thread):
-    """Stops the attempt that was current when it started, once its duration has passed."""
-
-    def __init__(self, job: Job, seconds: float) -> None:
-        super().__init__(name=f"timeout-{job.job_id}", daemon=True)
-        self._job = job
-        self._attempt = state_of(job).attempt_number
-        self._deadline = time.monotonic() + seconds
-
-    def _attempt_over(self) -> bool:
-        state = state_of(self._job)
-        return self._job.job_stopped or state.attempt_over or state.attempt_number != self._attempt
-
-    def run(self) -> None:
-        while not self._attempt_over():
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                stop_attempt(self._job, TIMEOUT_REASON, retryable=False)
-                return
-            time.sleep(min(remaining, _WATCH_INTERVAL))
-
-
-def start_attempt_timer(job: Job, container: Any) -> None:
-    seconds = attempt_duration(job)
-    if seconds:
-        AttemptTimer(job, seconds).start()
-
-
-# --- where the containers are -------------------------------------------------------------------------------------
-
-
-def remember_container(job: Job, container: Any) -> None:
-    state = state_of(job)
-    with state.lock:
-        state.container = container
-    if state.stop_reason:  # stopped while its container was being created
-        threading.Thread(target=_stop_container, args=(container, STOP_GRACE_SECONDS), daemon=True).start()
-
-
-def refuse_stopped_job(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-    """A job cancelled (or stopped by a reset) before its container started never starts it."""
-    if job.stop or job.job_stopped:
-        raise JobCancelledError(f"job {job.job_id} was cancelled before it started")
-
-
-class JobCancelledError(RuntimeError):
-    pass

@@ -1,26 +1,19 @@
-"""Compatibility layer: the differences between moto 5.2.5 and AWS that the local emulator closes.
+"""Compatibility layer: the CloudFormation and resource differences between moto 5.2.5 and AWS that the local
+emulator closes.
 
 One function per gap, named after the gap. Each is registered in :data:`PATCHES` and applied once by
-:func:`apply_all`; tests use ``PATCHES.without(name)`` to show that the gap exists without its patch.
-Job-run behaviour is changed through launch hooks (:mod:`batchctl.local.job_container`) and small wrappers around
-moto's ``Job`` methods (``status``, ``_mark_stopped``, ``run``, ...). Wrappers of the same method stack in the order
-the patches are registered, the last one outermost: the retry decision sees the status reason that the patches
-registered after it have set.
+:func:`apply_all`; tests use ``PATCHES.without(name)`` to show that the gap exists without its patch. Jobs are not
+patched here: :mod:`batchctl.local.executor` owns their lifecycle, installed with the Batch API's own gaps by
+:mod:`batchctl.local.moto_adapter`.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
-import threading
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from moto import settings
-from moto.batch.models import BatchBackend, ComputeEnvironment, Job, JobDefinition, JobQueue
-from moto.batch.responses import BatchResponse
-from moto.batch.utils import JobStatus
+from moto.batch.models import ComputeEnvironment, JobDefinition, JobQueue
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend
@@ -30,79 +23,27 @@ from moto.ec2.models.route_tables import Route, RouteTable
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.ec2.models.subnets import SubnetRouteTableAssociation
 from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
-from moto.logs.models import LogsBackend
-from moto.moto_api._internal.managed_state_model import ManagedState
-from moto.utilities.docker_utilities import DockerModel
 
-from batchctl.local import (
-    attempts,
-    cfn_batch,
-    cfn_network,
-    cfn_stack,
-    dependencies,
-    job_container,
-    job_logs,
-    retries,
-    scheduler,
-)
-from batchctl.local.job_state import state_of
-from batchctl.local.patching import PatchSet, add_to_list, replace_attribute
+from batchctl.local import cfn_batch, cfn_network, cfn_stack, moto_adapter
+from batchctl.local.patching import PatchSet, replace_attribute
 
 PATCHES = PatchSet()
 """The gap patches, in the order they are applied."""
 
-_INFRASTRUCTURE = PatchSet()
-"""Plumbing the gap patches rely on; it changes no behaviour by itself and stays applied in ``PATCHES.without``."""
-
 
 def apply_all() -> None:
-    """Apply every compatibility patch (idempotent)."""
-    _INFRASTRUCTURE.apply_all()
+    """Apply every compatibility patch and the job executor's seams (idempotent); refuses another moto version."""
+    moto_adapter.require_pinned_moto()
     PATCHES.apply_all()
+    moto_adapter.SEAMS.apply_all()
+    moto_adapter.API_PATCHES.apply_all()
 
 
 def revert_all() -> None:
     """Restore moto exactly as it was (for tests that share a process with other moto users)."""
+    moto_adapter.API_PATCHES.revert_all()
+    moto_adapter.SEAMS.revert_all()
     PATCHES.revert_all()
-    _INFRASTRUCTURE.revert_all()
-
-
-# --- plumbing -----------------------------------------------------------------------------------------------------
-
-
-@_INFRASTRUCTURE.register
-def route_job_container_launches_through_hooks() -> None:
-    """Give every Batch job a Docker client whose ``containers.run`` calls the registered launch hooks."""
-
-    def docker_client(job: Job) -> job_container.JobDockerClient:
-        # Looked up on each call: moto's client property stays the single source of the real client.
-        return job_container.JobDockerClient(DockerModel.docker_client.fget(job), job)  # type: ignore[attr-defined]
-
-    replace_attribute(Job, "docker_client", property(docker_client))
-
-
-@_INFRASTRUCTURE.register
-def track_job_containers() -> None:
-    """Remember each attempt's container, so the emulator can stop it (timeouts, host interruptions)."""
-    add_to_list(job_container.STARTED_HOOKS, attempts.remember_container)
-
-
-@_INFRASTRUCTURE.register
-def fail_attempts_stopped_by_the_emulator() -> None:
-    """An attempt the emulator stopped fails with the emulator's reason, even if its container exited 0 on SIGTERM.
-
-    Nothing stops attempts until a patch (timeouts) or a request (interruption) does.
-    """
-    original = Job._mark_stopped
-
-    def mark_stopped(job: Job, success: bool = True) -> None:
-        state = state_of(job)
-        if state.stop_reason and not job.job_stopped and not state.attempt_over:
-            success = False
-            job.job_stopped_reason = state.stop_reason
-        original(job, success)
-
-    replace_attribute(Job, "_mark_stopped", mark_stopped)
 
 
 # --- CloudFormation: Batch resources ------------------------------------------------------------------------------
@@ -410,400 +351,6 @@ def patch_unsupported_resource_types_listed_blank() -> None:
         return cfn_stack.resource_class_or_placeholder(original, resource_type)
 
     replace_attribute(parsing, "resource_class_from_type", resource_class_from_type)
-
-
-# --- Batch jobs ---------------------------------------------------------------------------------------------------
-
-
-@PATCHES.register
-def patch_job_container_lacks_aws_environment() -> None:
-    """moto 5.2.5: job containers get neither an endpoint nor credentials to reach the emulator, and of the AWS Batch
-    variables only ``AWS_BATCH_JOB_ID`` (array children get no ``AWS_BATCH_JOB_ARRAY_INDEX``).
-
-    Containers get ``AWS_ENDPOINT_URL`` (the emulator on 127.0.0.1, host networking), dummy credentials and the
-    region unless the job sets them, and always the reserved ``AWS_BATCH_*`` variables: JOB_ID, JOB_ATTEMPT,
-    JQ_NAME, CE_NAME and, for array children, JOB_ARRAY_INDEX and JOB_ARRAY_SIZE. moto's ``MOTO_HOST`` becomes the
-    loopback address too.
-    """
-    add_to_list(job_container.LAUNCH_HOOKS, job_container.set_container_environment)
-    # moto also tells containers MOTO_HOST: inside a container it asks the Docker socket for its own (bridge)
-    # address. With host networking the emulator is on the loopback address, and no private address is used.
-    replace_attribute(settings, "moto_server_host", job_container.loopback_host)
-
-
-@PATCHES.register
-def patch_job_environment_accumulates_on_every_read() -> None:
-    """moto 5.2.5: a job's environment is merged into the submit-time override list in place, so every DescribeJobs
-    appends the job definition's variables and ``AWS_BATCH_JOB_ID`` again, and array children, which share that list,
-    see each other's entries.
-    """
-    original = Job._get_container_property
-
-    def get_container_property(job: Job, name: str, default: Any) -> Any:
-        if name != "environment":
-            return original(job, name, default)
-        overrides = [dict(entry) for entry in job.container_overrides.get("environment") or []]
-        overridden = {entry["name"] for entry in overrides}
-        definition = (job.job_definition.container_properties or {}).get("environment") or []
-        merged = overrides + [dict(entry) for entry in definition if entry["name"] not in overridden]
-        merged.append({"name": "AWS_BATCH_JOB_ID", "value": job.job_id})
-        return merged
-
-    replace_attribute(Job, "_get_container_property", get_container_property)
-
-
-@PATCHES.register
-def patch_job_image_pulled_when_missing_locally() -> None:
-    """moto 5.2.5 (through the Docker SDK): an image that is not in the local engine is pulled, which fails offline,
-    and the job ends FAILED with no ``statusReason``. An image that is present is used without pulling.
-
-    The emulator never pulls: a missing image fails the job at once with a CannotPullContainerError reason, the
-    error AWS reports for an image it cannot get.
-    """
-    add_to_list(job_container.LAUNCH_HOOKS, job_container.require_local_image)
-
-
-@PATCHES.register
-def patch_job_log_configuration_ignored() -> None:
-    """moto 5.2.5: job output always goes to ``/aws/batch/job``, ignoring the job definition's ``logConfiguration``
-    (awslogs-group, awslogs-stream-prefix), and DescribeJobs reports ``logStreamName`` only after the job ended.
-
-    Output goes to the configured group and stream ``<prefix>/default/<task id>``; the stream exists and
-    ``logStreamName`` is reported from the moment the job starts, as on AWS.
-    """
-    original_init = Job.__init__
-    original_start_attempt = Job._start_attempt
-
-    def init(job: Job, *args: Any, **kwargs: Any) -> None:
-        original_init(job, *args, **kwargs)
-        destination = job_container.log_destination(job, job_container.new_task_id())
-        job._log_group = destination.group
-        job._stream_name = destination.stream
-
-    def start_attempt(job: Job) -> None:
-        job.log_stream_name = job._stream_name
-        original_start_attempt(job)
-
-    replace_attribute(Job, "__init__", init)
-    replace_attribute(Job, "_start_attempt", start_attempt)
-    add_to_list(job_container.LAUNCH_HOOKS, job_container.ensure_log_stream)
-
-
-@PATCHES.register
-def patch_job_logs_arrive_only_when_job_ends() -> None:
-    """moto 5.2.5: a job's output reaches CloudWatch Logs only after its container has exited, so following the log
-    of a running job shows nothing. On AWS the awslogs driver delivers lines as they are written.
-
-    A forwarder sends new lines while the container runs; moto's copy at the end adds only what is still missing.
-    """
-    original_init = Job.__init__
-
-    def init(job: Job, *args: Any, **kwargs: Any) -> None:
-        original_init(job, *args, **kwargs)
-        # A stand-in with the backend's interface (it delegates everything but put_log_events).
-        job._log_backend = cast(LogsBackend, job_logs.DeduplicatingLogs(job._log_backend))
-
-    def start_forwarding(job: Job, container: Any) -> None:
-        job_logs.LiveLogForwarder(job, container).start()
-
-    replace_attribute(Job, "__init__", init)
-    add_to_list(job_container.STARTED_HOOKS, start_forwarding)
-
-
-_TERMINAL = frozenset({JobStatus.SUCCEEDED.value, JobStatus.FAILED.value})
-_NOT_YET_RUNNABLE = frozenset({JobStatus.SUBMITTED.value, JobStatus.PENDING.value})
-
-
-def _array_parent_status(parent: Job, children: list[Job]) -> str | None:
-    """AWS: a parent is SUBMITTED, PENDING once a child is RUNNABLE, then SUCCEEDED if every child succeeded,
-    else FAILED once every child has finished."""
-    statuses = [child.status for child in children]
-    if all(status in _TERMINAL for status in statuses):
-        if not parent.job_stopped:
-            started = [child.job_started_at for child in children if child.job_started_at > datetime(1970, 1, 2)]
-            parent.job_started_at = min(started) if started else parent.job_started_at
-            parent.job_stopped_at = max(child.job_stopped_at for child in children)
-            parent.job_stopped = True
-        succeeded = all(status == JobStatus.SUCCEEDED.value for status in statuses)
-        parent._status = JobStatus.SUCCEEDED.value if succeeded else JobStatus.FAILED.value
-    elif any(status not in _NOT_YET_RUNNABLE for status in statuses):
-        parent._status = JobStatus.PENDING.value
-    else:
-        parent._status = JobStatus.SUBMITTED.value
-    return parent._status
-
-
-@PATCHES.register
-def patch_array_job_parent_never_fails() -> None:
-    """moto 5.2.5: an array job's parent becomes SUCCEEDED when all children succeed but stays SUBMITTED forever if
-    any child fails, so anything waiting for the parent never finishes.
-    """
-    base: property = vars(ManagedState)["status"]
-
-    def get_status(job: Job) -> str | None:
-        children = getattr(job, "_child_jobs", None)
-        if children:
-            return _array_parent_status(job, children)
-        return base.fget(job) if base.fget else None
-
-    def set_status(job: Job, value: str) -> None:
-        if base.fset:
-            base.fset(job, value)
-
-    replace_attribute(Job, "status", property(get_status, set_status))
-
-
-@PATCHES.register
-def patch_job_exit_code_missing_from_describe_jobs() -> None:
-    """moto 5.2.5: DescribeJobs reports no exit code: ``container.exitCode`` is only in ListJobs, and each attempt's
-    ``container`` has no ``exitCode`` nor ``reason``, so a failed job cannot say how its command ended.
-
-    As on AWS, the job's ``container`` and its latest attempt carry the exit code, and a stopped job's attempt carries
-    the status reason (and, when the container could not run, the container's reason).
-    """
-    original_describe = Job.describe
-    original_stop_attempt = Job._stop_attempt
-
-    def describe(job: Job) -> dict[str, Any]:
-        result = original_describe(job)
-        if job.exit_code is not None and "container" in result:
-            result["container"] = {**result["container"], "exitCode": job.exit_code}
-        return result
-
-    def stop_attempt(job: Job) -> None:
-        original_stop_attempt(job)
-        attempt = job.latest_attempt
-        if attempt:
-            if job.exit_code is not None:
-                attempt["container"]["exitCode"] = job.exit_code
-            if job.job_stopped_reason:
-                attempt["statusReason"] = job.job_stopped_reason
-            container_reason = state_of(job).container_reason
-            if container_reason:
-                attempt["container"]["reason"] = container_reason
-
-    replace_attribute(Job, "describe", describe)
-    replace_attribute(Job, "_stop_attempt", stop_attempt)
-
-
-# --- Batch jobs: scheduling, attempts, cancellation ---------------------------------------------------------------
-
-_NOT_STARTED_STATUSES = frozenset({JobStatus.SUBMITTED.value, JobStatus.PENDING.value, JobStatus.RUNNABLE.value})
-
-
-@PATCHES.register
-def patch_job_attempt_recorded_when_runnable() -> None:
-    """moto 5.2.5: a job's attempt, and its ``startedAt``, are recorded when the job becomes RUNNABLE, before it has
-    capacity or a container: a job waiting in the queue looks started, and one cancelled while RUNNABLE keeps an
-    attempt that never ran.
-
-    As on AWS, the attempt is recorded, and ``startedAt`` stamped, when its container is launched.
-    """
-    start_attempt = Job._start_attempt
-
-    def defer(job: Job) -> None:
-        """moto calls this at RUNNABLE, just after stamping startedAt; the launch hook below does both instead."""
-        job.job_started_at = attempts.NOT_STARTED
-
-    def record(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-        attempts.record_attempt_start(job, start_attempt)
-
-    replace_attribute(Job, "_start_attempt", defer)
-    add_to_list(job_container.LAUNCH_HOOKS, record, first=True)
-
-
-@PATCHES.register
-def patch_compute_environment_max_vcpus_ignored() -> None:
-    """moto 5.2.5: every job starts as soon as it is RUNNABLE: a compute environment's ``maxvCpus`` never holds a
-    job back, so a queue of many jobs runs them all at once.
-
-    A RUNNABLE job now starts only when a compute environment of its queue has room for its vCPUs, in queue-priority
-    then submission order (see :mod:`batchctl.local.scheduler`); it holds them until its attempt ends.
-    """
-    previous = inspect.getattr_static(Job, "status")
-    original_mark_stopped = Job._mark_stopped
-
-    def get_status(job: Job) -> str | None:
-        # moto's thread moves a job on from RUNNABLE by reading its status: withholding the move is the wait. Any
-        # other reader (an API call) would move it on too, so it is shown RUNNABLE and nothing else happens.
-        own_thread = threading.current_thread() is job
-        if scheduler.waiting_for_capacity(job) and (not own_thread or not scheduler.admit(job)):
-            return JobStatus.RUNNABLE.value
-        return cast(str | None, previous.fget(job))
-
-    def mark_stopped(job: Job, success: bool = True) -> None:
-        original_mark_stopped(job, success)
-        scheduler.release(job)
-
-    replace_attribute(Job, "status", property(get_status, previous.fset))
-    replace_attribute(Job, "_mark_stopped", mark_stopped)
-
-
-@PATCHES.register
-def patch_job_dependency_types_ignored() -> None:
-    """moto 5.2.5: a dependency is a plain job id to wait for: a ``SEQUENTIAL`` dependency (it has no job id) fails
-    every child of the array (KeyError 'jobId'), and an ``N_TO_N`` child waits for the whole other array instead of
-    the child with its own index.
-
-    Dependencies now resolve per array child as on AWS (see :mod:`batchctl.local.dependencies`).
-    """
-    replace_attribute(Job, "_wait_for_dependencies", dependencies.wait_for_dependencies)
-
-
-@PATCHES.register
-def patch_failed_dependency_has_no_status_reason() -> None:
-    """moto 5.2.5: a job whose dependency failed is FAILED without a ``statusReason``.
-
-    AWS gives such a job the status reason "Dependent Job failed"; so does the emulator (the job never starts).
-    """
-    original = Job._mark_stopped
-
-    def mark_stopped(job: Job, success: bool = True) -> None:
-        never_ran = not job.job_stopped and not job.stop and not job.attempts and job.job_stopped_reason is None
-        if not success and never_ran and dependencies.has_failed_dependency(job):
-            job.job_stopped_reason = dependencies.DEPENDENCY_FAILED_REASON
-        original(job, success)
-
-    replace_attribute(Job, "_mark_stopped", mark_stopped)
-
-
-@PATCHES.register
-def patch_job_retry_strategy_ignored() -> None:
-    """moto 5.2.5: a job gets one attempt whatever its retry strategy: the job definition's ``retryStrategy`` is
-    never read and SubmitJob's is dropped by the request handler, so ``evaluateOnExit`` rules do nothing.
-
-    As on AWS, a failed attempt is retried while attempts remain and ``evaluateOnExit`` says RETRY (or no rule
-    matches): the attempt is closed (exit code, status reason, stoppedAt), the job goes back to RUNNABLE and runs again
-    with the next ``AWS_BATCH_JOB_ATTEMPT`` and a log stream of its own (see :mod:`batchctl.local.retries`).
-    """
-    original_submit = BatchResponse.submitjob
-    original_init = Job.__init__
-    original_run = Job.run
-    original_mark_stopped = Job._mark_stopped
-    status = inspect.getattr_static(Job, "status")
-
-    def submitjob(response: BatchResponse) -> str:
-        token = retries.submitted_retry_strategy.set(response._get_param("retryStrategy"))
-        try:
-            return original_submit(response)
-        finally:
-            retries.submitted_retry_strategy.reset(token)
-
-    def init(job: Job, *args: Any, **kwargs: Any) -> None:
-        original_init(job, *args, **kwargs)
-        state_of(job).retry_strategy = retries.submitted_retry_strategy.get()
-
-    def run(job: Job) -> None:
-        original_run(job)
-        state = state_of(job)
-        while state.retry_requested:
-            with state.lock:  # a cancellation between attempts ends the job instead
-                if job.job_stopped:
-                    return
-                attempts.prepare_next_attempt(job)
-            original_run(job)
-
-    def mark_stopped(job: Job, success: bool = True) -> None:
-        state = state_of(job)
-        if state.attempt_over and not job.stop:
-            return  # moto's loop ending the attempt that was closed for a retry
-        failed = attempts.attempt_failed(job, success)
-        if failed and not job.job_stopped and retries.should_retry(job, attempts.status_reason(job)):
-            attempts.end_attempt_for_retry(job)
-            return
-        original_mark_stopped(job, success)
-
-    def get_status(job: Job) -> str | None:
-        return attempts.reported_status(job, status.fget(job))
-
-    replace_attribute(BatchResponse, "submitjob", submitjob)
-    replace_attribute(Job, "__init__", init)
-    replace_attribute(Job, "run", run)
-    replace_attribute(Job, "_mark_stopped", mark_stopped)
-    replace_attribute(Job, "status", property(get_status, status.fset))
-
-
-@PATCHES.register
-def patch_container_exit_has_no_status_reason() -> None:
-    """moto 5.2.5: a job whose container exited has no ``statusReason``, on the job or its attempt.
-
-    AWS reports "Essential container in task exited" (``evaluateOnExit`` rules can match it).
-    """
-    original = Job._mark_stopped
-
-    def mark_stopped(job: Job, success: bool = True) -> None:
-        exited = job.exit_code is not None and not job.job_stopped and not state_of(job).stop_reason
-        if exited and job.job_stopped_reason is None:
-            job.job_stopped_reason = attempts.ESSENTIAL_CONTAINER_EXITED
-        original(job, success)
-
-    replace_attribute(Job, "_mark_stopped", mark_stopped)
-
-
-@PATCHES.register
-def patch_job_timeout_fails_without_reason() -> None:
-    """moto 5.2.5: at an attempt's ``attemptDurationSeconds`` the job is FAILED with no ``statusReason`` (an error in
-    the emulator's log), then its container is killed; the deadline counts from when the job became RUNNABLE, and a
-    retry strategy would retry the timed-out attempt.
-
-    As on AWS: counted from the attempt's start, the container gets SIGTERM, then SIGKILL 30 s later, and the attempt
-    fails with "Job attempt duration exceeded timeout"; a timed-out job is not retried.
-    """
-
-    def no_moto_deadline(job: Job) -> int | None:
-        return None  # moto's own check; the attempt timer replaces it
-
-    replace_attribute(Job, "_get_attempt_duration", no_moto_deadline)
-    add_to_list(job_container.STARTED_HOOKS, attempts.start_attempt_timer)
-
-
-@PATCHES.register
-def patch_cancelled_job_still_starts() -> None:
-    """moto 5.2.5: cancelling a job that has not started (SUBMITTED, PENDING, RUNNABLE) only flags it: unless it is
-    waiting for a dependency, moto still starts its container, kills it, and the job shows an attempt.
-
-    As on AWS, the job is FAILED at once with the reason given, and its container never starts.
-    """
-    original = Job.terminate
-
-    def terminate(job: Job, reason: str) -> None:
-        state = state_of(job)
-        with state.lock:
-            not_started = not job._child_jobs and not job.job_stopped and job._status in _NOT_STARTED_STATUSES
-            original(job, reason)
-            if not_started:
-                job._mark_stopped(success=False)
-
-    replace_attribute(Job, "terminate", terminate)
-    add_to_list(job_container.LAUNCH_HOOKS, attempts.refuse_stopped_job, first=True)
-
-
-@PATCHES.register
-def patch_array_job_cancel_ignores_children() -> None:
-    """moto 5.2.5: CancelJob and TerminateJob on an array job only flag the parent: its children go on starting
-    and running, so the whole array still runs.
-
-    As on AWS, cancelling the parent cancels the children that have not started; terminating it terminates all.
-    """
-    original_cancel = BatchBackend.cancel_job
-    original_terminate = BatchBackend.terminate_job
-
-    def children(backend: BatchBackend, job_id: str) -> list[Job]:
-        job = backend.get_job_by_id(job_id)
-        return list(job._child_jobs or []) if job is not None else []
-
-    def cancel_job(backend: BatchBackend, job_id: str, reason: str) -> None:
-        original_cancel(backend, job_id, reason)
-        for child in children(backend, job_id):
-            original_cancel(backend, child.job_id, reason)  # a child that has started is left running, as on AWS
-
-    def terminate_job(backend: BatchBackend, job_id: str, reason: str) -> None:
-        original_terminate(backend, job_id, reason)
-        for child in children(backend, job_id):
-            original_terminate(backend, child.job_id, reason)
-
-    replace_attribute(BatchBackend, "cancel_job", cancel_job)
-    replace_attribute(BatchBackend, "terminate_job", terminate_job)
 
 
 # --- CloudFormation: what AWS refuses, and data that outlives a stack ---------------------------------------------

@@ -6,30 +6,39 @@
 
 Children of an array share the parent's ``dependsOn``; the resolution happens per child. A dependency that failed
 fails its dependents before they start, with the reason AWS gives.
+(https://docs.aws.amazon.com/batch/latest/userguide/job_dependencies.html)
 """
 
 from __future__ import annotations
 
-import time
+from enum import Enum
+from typing import Any
 
-from moto.batch.models import Job
-from moto.batch.utils import JobStatus
+from batchctl.local import behaviours
+from batchctl.local.job_state import FAILED, SUCCEEDED
 
 DEPENDENCY_FAILED_REASON = "Dependent Job failed"
-POLL_SECONDS = 0.5
 
 SEQUENTIAL = "SEQUENTIAL"
 N_TO_N = "N_TO_N"
 
 
-def _array_index(job: Job) -> int | None:
+class Resolution(Enum):
+    WAIT = "wait"
+    MET = "met"
+    FAILED = "failed"
+
+
+def _array_index(job: Any) -> int | None:
     if "index" not in job.array_properties or ":" not in job.job_id:
         return None
     return int(job.array_properties["index"])
 
 
-def dependency_ids(job: Job) -> list[str]:
+def dependency_ids(job: Any) -> list[str]:
     """The ids of the jobs ``job`` itself waits for."""
+    if not behaviours.SWITCHES.on(behaviours.DEPENDENCY_TYPES):
+        return [str(dependency["jobId"]) for dependency in job.depends_on or []]  # moto: KeyError for SEQUENTIAL
     index = _array_index(job)
     parent_id = job.job_id.rsplit(":", 1)[0]
     ids: list[str] = []
@@ -46,26 +55,11 @@ def dependency_ids(job: Job) -> list[str]:
     return ids
 
 
-def _statuses(job: Job) -> list[str | None]:
+def resolve(job: Any) -> Resolution:
     # A dependency the emulator does not know (AWS would have refused the submission) does not block.
-    return [job.all_jobs[job_id].status for job_id in dependency_ids(job) if job_id in job.all_jobs]
-
-
-def has_failed_dependency(job: Job) -> bool:
-    return JobStatus.FAILED.value in _statuses(job)
-
-
-def wait_for_dependencies(job: Job) -> bool:
-    """Block until every dependency succeeded (True); False once one failed or the job was cancelled, in which case
-    the job has been marked FAILED."""
-    while True:
-        if job.stop:
-            job._mark_stopped(success=False)
-            return False
-        statuses = _statuses(job)
-        if JobStatus.FAILED.value in statuses:
-            job._mark_stopped(success=False)
-            return False
-        if all(status == JobStatus.SUCCEEDED.value for status in statuses):
-            return True
-        time.sleep(POLL_SECONDS)
+    statuses = [job.all_jobs[job_id].status for job_id in dependency_ids(job) if job_id in job.all_jobs]
+    if FAILED in statuses:
+        return Resolution.FAILED
+    if all(status == SUCCEEDED for status in statuses):
+        return Resolution.MET
+    return Resolution.WAIT

@@ -11,11 +11,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from moto.batch.models import Job, batch_backends
-from moto.batch.utils import JobStatus
-
-from batchctl.local import attempts
-from batchctl.local.job_state import state_of
+from batchctl.local import attempts, moto_adapter
+from batchctl.local.job_state import RUNNING, state_of
 
 
 class InterruptionError(Exception):
@@ -41,25 +38,18 @@ def host_terminated_reason() -> str:
     return f"Host EC2 (instance i-{secrets.token_hex(9)[:17]}) terminated."
 
 
-def find_job(job_id: str) -> Job | None:
-    for account in batch_backends.values():
-        for backend in account.values():
-            job = backend._jobs.get(job_id)
-            if job is not None:
-                return job
-    return None
-
-
 def interrupt(job_id: str) -> Interruption:
     """Reclaim the host of running job ``job_id`` (an array child is ``<array id>:<index>``)."""
-    job = find_job(job_id)
+    job = moto_adapter.find_job(job_id)
     if job is None:
         raise JobNotFoundError(f"job {job_id} not found in the local emulator")
-    if job._child_jobs:
+    if moto_adapter.is_array_parent(job):
         raise JobNotRunningError(f"job {job_id} is an array job: interrupt one of its children (<id>:<index>)")
-    status = getattr(job.status, "value", job.status)  # moto stores final states as JobStatus members
-    if status != JobStatus.RUNNING.value or state_of(job).container is None:
-        raise JobNotRunningError(f"job {job_id} is {status}, not RUNNING: only a running job's host can be reclaimed")
+    state = state_of(job)
+    if state.status != RUNNING or state.container is None:
+        raise JobNotRunningError(
+            f"job {job_id} is {job.status}, not RUNNING: only a running job's host can be reclaimed"
+        )
     reason = host_terminated_reason()
     if not attempts.stop_attempt(job, reason, retryable=True):
         raise JobNotRunningError(f"job {job_id} is already being stopped")

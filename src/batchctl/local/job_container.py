@@ -1,68 +1,26 @@
-"""How the emulator launches a Batch job's container: environment, image, log destination.
+"""What a job's container is launched with: image, command, environment, mounts, limits, log destination.
 
-moto's ``Job.run`` builds the container arguments and calls ``docker_client.containers.run``. The emulator hands each
-job a Docker client whose ``containers.run`` first passes the arguments through the registered launch hooks, so each
-compatibility patch changes one aspect of the launch without copying moto's run loop; :data:`STARTED_HOOKS` see
-the started container.
+The executor builds the arguments of the Docker SDK's ``containers.run`` from the job as moto's run loop does
+(command with ``Ref::`` parameters substituted, the job's environment, host volumes) and adds what AWS Batch gives
+a container: the ``AWS_BATCH_*`` variables, the job's memory as a hard limit and its vCPUs as a CPU quota.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto import settings
-from moto.batch.models import Job
 
+from batchctl.local import behaviours, moto_adapter, scheduler
 from batchctl.local.job_state import state_of
-
-LaunchHook = Callable[[Job, Any, dict[str, Any]], None]
-"""A hook receives the job, the real Docker client and the keyword arguments of ``containers.run`` (mutable)."""
-
-LAUNCH_HOOKS: list[LaunchHook] = []
-
-StartedHook = Callable[[Job, Any], None]
-"""Called with the job and the Docker container object once its container has been started."""
-
-STARTED_HOOKS: list[StartedHook] = []
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 CONTAINER_NAME = "default"  # the container name AWS Batch gives a job's ECS task
 DUMMY_CREDENTIAL = "test"
-
-
-class JobDockerClient:
-    """A Docker client for one job: ``containers.run`` calls the hooks; the rest is the real client."""
-
-    def __init__(self, client: Any, job: Job) -> None:
-        self._client = client
-        self._job = job
-
-    @property
-    def containers(self) -> _JobContainers:
-        return _JobContainers(self._client, self._job)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-
-class _JobContainers:
-    def __init__(self, client: Any, job: Job) -> None:
-        self._client = client
-        self._job = job
-
-    def run(self, **kwargs: Any) -> Any:
-        for hook in list(LAUNCH_HOOKS):
-            hook(self._job, self._client, kwargs)
-        container = self._client.containers.run(**kwargs)
-        for started in list(STARTED_HOOKS):
-            started(self._job, container)
-        return container
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client.containers, name)
+DEFAULT_COMMAND = '/bin/sh -c "for a in `seq 1 10`; do echo Hello World; sleep 1; done"'  # moto's default
+MIB = 1024 * 1024
 
 
 # --- environment --------------------------------------------------------------------------------------------------
@@ -77,13 +35,13 @@ def container_endpoint() -> str:
     return f"{loopback_host()}:{settings.moto_server_port()}"
 
 
-def parent_array_job(job: Job) -> Job | None:
+def parent_array_job(job: Any) -> Any:
     if "index" not in job.array_properties or ":" not in job.job_id:
         return None
     return job.all_jobs.get(job.job_id.rsplit(":", 1)[0])
 
 
-def compute_environment_name(job: Job) -> str | None:
+def compute_environment_name(job: Any) -> str | None:
     """The environment the job was placed in; without placement, the first of its queue's order."""
     placed = state_of(job).placement
     if placed is not None:
@@ -91,7 +49,7 @@ def compute_environment_name(job: Job) -> str | None:
     return str(job.job_queue.environments[0].name) if job.job_queue.environments else None
 
 
-def batch_variables(job: Job) -> dict[str, str]:
+def batch_variables(job: Any) -> dict[str, str]:
     """The ``AWS_BATCH_*`` variables AWS Batch sets in every job container (a reserved prefix: they always win)."""
     variables = {
         "AWS_BATCH_JOB_ID": job.job_id,
@@ -109,7 +67,7 @@ def batch_variables(job: Job) -> dict[str, str]:
     return variables
 
 
-def default_variables(job: Job) -> dict[str, str]:
+def default_variables(job: Any) -> dict[str, str]:
     """What a container needs to call the emulator with an unmodified AWS SDK; the job's own values win."""
     region = job.backend.region_name
     return {
@@ -121,36 +79,84 @@ def default_variables(job: Job) -> dict[str, str]:
     }
 
 
-def set_container_environment(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-    environment = dict(kwargs.get("environment") or {})
-    for name, value in default_variables(job).items():
-        environment.setdefault(name, value)
-    environment.update(batch_variables(job))
-    kwargs["environment"] = environment
+def container_environment(job: Any) -> dict[str, str]:
+    environment = {entry["name"]: entry["value"] for entry in moto_adapter.container_property(job, "environment", [])}
+    if behaviours.SWITCHES.on(behaviours.CONTAINER_ENVIRONMENT):
+        for name, value in default_variables(job).items():
+            environment.setdefault(name, value)
+        environment.update(batch_variables(job))
+        host = loopback_host()  # moto would ask the Docker socket for a bridge address; host networking needs none
+    else:
+        host = settings.moto_server_host()
+    environment["MOTO_HOST"] = host
+    environment["MOTO_PORT"] = str(settings.moto_server_port())
+    environment["MOTO_HTTP_ENDPOINT"] = f"{host}:{settings.moto_server_port()}"
+    return environment
 
 
-# --- image --------------------------------------------------------------------------------------------------------
+# --- limits -------------------------------------------------------------------------------------------------------
 
 
-class ImageNotPresentError(RuntimeError):
-    pass
+def resource_limits(job: Any) -> dict[str, Any]:
+    """The job's memory as the container's hard limit and its vCPUs as a CPU quota, as ECS sets them
+    (https://docs.aws.amazon.com/batch/latest/userguide/job_definition_parameters.html#ContainerProperties-resourceRequirements);
+    GPUs are passed through when the job asks for them (it is placed only on a machine that has them)."""
+    if not behaviours.SWITCHES.on(behaviours.RESOURCE_LIMITS):
+        return {}
+    limits: dict[str, Any] = {"nano_cpus": int(scheduler.job_vcpus(job) * 1e9)}
+    memory = scheduler.job_memory_mib(job)
+    if memory:
+        limits["mem_limit"] = int(memory) * MIB
+        limits["memswap_limit"] = int(memory) * MIB  # no swap beyond the limit: the kernel kills, as on ECS
+    gpus = scheduler.job_gpus(job)
+    if gpus:
+        import docker.types
+
+        limits["device_requests"] = [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+    return limits
 
 
-def require_local_image(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-    """Use the image from the local engine; never pull, and fail the job with AWS's reason if it is absent."""
-    import docker.errors
+# --- the container ------------------------------------------------------------------------------------------------
 
-    image = kwargs.get("image", "")
-    try:
-        client.images.get(image)
-    except docker.errors.ImageNotFound:
-        reason = (
-            f"CannotPullContainerError: image {image} is not in the local Docker engine "
-            "(the local emulator never pulls; build or tag the image locally)"
+
+def container_name(job: Any) -> str:
+    return f"{job.job_name}-{job.job_id.replace(':', '-')}"
+
+
+def launch_arguments(job: Any, image: str) -> dict[str, Any]:
+    """Keyword arguments of ``containers.run`` for the job's current attempt."""
+    import docker.types
+
+    properties = job.job_definition.container_properties or {}
+    volumes = {volume["name"]: volume["host"] for volume in moto_adapter.container_property(job, "volumes", [])}
+    mounts = [
+        docker.types.Mount(
+            mount["containerPath"], volumes[mount["sourceVolume"]]["sourcePath"], type="bind",
+            read_only=mount.get("readOnly", False),
         )
-        job.job_stopped_reason = reason
-        state_of(job).container_reason = reason
-        raise ImageNotPresentError(reason) from None
+        for mount in moto_adapter.container_property(job, "mountPoints", [])
+    ]  # fmt: skip
+    arguments: dict[str, Any] = {
+        "image": image,
+        "privileged": properties.get("privileged", False),
+        "command": moto_adapter.command_with_parameters(
+            job, moto_adapter.container_property(job, "command", DEFAULT_COMMAND)
+        ),
+        "environment": container_environment(job),
+        "mounts": mounts,
+        "name": container_name(job),
+        "detach": True,
+        "log_config": docker.types.LogConfig(type=docker.types.LogConfig.types.JSON),
+    }
+    network_mode = settings.moto_network_mode()
+    if network_mode:
+        arguments["network_mode"] = network_mode
+    arguments.update(resource_limits(job))
+    return arguments
+
+
+def job_image(job: Any) -> str:
+    return str((job.job_definition.container_properties or {}).get("image", "alpine:latest"))
 
 
 # --- logs ---------------------------------------------------------------------------------------------------------
@@ -162,12 +168,14 @@ class LogDestination:
     stream: str
 
 
-def log_destination(job: Job, task_id: str) -> LogDestination:
+def log_destination(job: Any, task_id: str) -> LogDestination:
     """Where AWS Batch sends a container job's output: ``<group>/<prefix>/default/<ECS task id>``.
 
     With the awslogs driver the group and stream prefix come from ``logConfiguration.options``; unset, Batch uses
-    ``/aws/batch/job`` and the job definition's name.
+    ``/aws/batch/job`` and the job definition's name. With the behaviour off: moto's fixed group and stream.
     """
+    if not behaviours.SWITCHES.on(behaviours.LOG_CONFIGURATION):
+        return LogDestination(group=DEFAULT_LOG_GROUP, stream=f"{job.job_definition.name}/default/{job.job_id}")
     properties = job.job_definition.container_properties or {}
     log_configuration = properties.get("logConfiguration") or {}
     options = (log_configuration.get("options") or {}) if log_configuration.get("logDriver") == "awslogs" else {}
@@ -178,10 +186,3 @@ def log_destination(job: Job, task_id: str) -> LogDestination:
 
 def new_task_id() -> str:
     return uuid.uuid4().hex
-
-
-def ensure_log_stream(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-    """Create the job's log stream when its container starts, as the awslogs driver does."""
-    logs = job._log_backend
-    logs.ensure_log_group(job._log_group)
-    logs.ensure_log_stream(job._log_group, job._stream_name)

@@ -1,45 +1,19 @@
-"""Live log delivery for emulated Batch jobs.
+"""Log delivery for emulated Batch jobs, as the awslogs driver does it: lines reach the stream while the job runs.
 
-moto copies a container's output to CloudWatch Logs once the container has exited. On AWS the awslogs driver sends
-lines as they are written, so ``logs --follow`` shows a running job. :class:`LiveLogForwarder` polls the running
-container and sends new lines; :class:`DeduplicatingLogs` stands between moto and the logs backend so that moto's
-copy at the end adds only the lines the forwarder has not sent.
+:class:`AttemptLog` copies a container's output to the attempt's log stream, each line once: the executor calls
+:meth:`AttemptLog.forward` while the container runs (every poll) and once more after it exited.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
-from moto.batch.models import Job
 from moto.core.parse import default_timestamp_parser
 from moto.core.utils import unix_time_millis
 
 logger = logging.getLogger(__name__)
-
-POLL_INTERVAL = 0.5
-
-
-class DeduplicatingLogs:
-    """The logs backend as seen by one job: events already delivered to a stream are not delivered again."""
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-        self._delivered: set[tuple[str, str, int, str]] = set()
-        self._lock = threading.Lock()
-
-    def put_log_events(self, group: str, stream: str, events: list[dict[str, Any]]) -> Any:
-        with self._lock:
-            new = [e for e in events if (group, stream, e["timestamp"], e["message"]) not in self._delivered]
-            if not new:
-                return None
-            self._delivered.update((group, stream, e["timestamp"], e["message"]) for e in new)
-            return self._backend.put_log_events(group, stream, new)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
 
 
 def parse_docker_log(output: bytes) -> list[dict[str, Any]]:
@@ -53,45 +27,39 @@ def parse_docker_log(output: bytes) -> list[dict[str, Any]]:
     return events
 
 
-class LiveLogForwarder(threading.Thread):
-    """Sends a running container's new output to the job's log stream until the container stops."""
+class AttemptLog:
+    """One attempt's container output, delivered to ``group``/``stream`` of ``logs`` (the logs backend)."""
 
-    def __init__(self, job: Job, container: Any, interval: float = POLL_INTERVAL) -> None:
-        super().__init__(name=f"logs-{job.job_id}", daemon=True)
-        self._job = job
+    def __init__(self, logs: Any, group: str, stream: str, container: Any) -> None:
+        self._logs = logs
+        self._group = group
+        self._stream = stream
         self._container = container
-        self._interval = interval
         self._since: float | None = None
-        # The attempt's stream: a retry gives the job a new one while this container's last lines still arrive.
-        self._group = job._log_group
-        self._stream = job._stream_name
+        self._delivered: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()
 
-    def run(self) -> None:
-        try:
-            while True:
-                running = self._container_running()
-                self.forward()
-                if not running or self._job.stop:
-                    return
-                time.sleep(self._interval)
-        except Exception as err:  # the container may be removed under us once the job ends; moto copies the rest
-            logger.debug("live log forwarding for job %s ended: %s", self._job.job_id, err)
-
-    def _container_running(self) -> bool:
-        self._container.reload()
-        return bool(self._container.status == "running")
+    def create_stream(self) -> None:
+        """The awslogs driver creates the stream when the container starts."""
+        self._logs.ensure_log_group(self._group)
+        self._logs.ensure_log_stream(self._group, self._stream)
 
     def forward(self) -> None:
-        options: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
-        if self._since is not None:
-            options["since"] = self._since
-        events = parse_docker_log(self._container.logs(**options))
-        if not events:
-            return
-        # Docker's "since" has one-second precision in older engines: re-reading a line is harmless, the
-        # deduplicating backend drops it.
-        self._since = max(event["timestamp"] for event in events) / 1000 - 1
-        logs = self._job._log_backend
-        logs.ensure_log_group(self._group)
-        logs.ensure_log_stream(self._group, self._stream)
-        logs.put_log_events(self._group, self._stream, events)
+        """Send the lines not delivered yet."""
+        with self._lock:
+            options: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
+            if self._since is not None:
+                options["since"] = self._since
+            try:
+                events = parse_docker_log(self._container.logs(**options))
+            except Exception as err:  # the container may be gone already
+                logger.debug("no logs from container %s: %s", getattr(self._container, "id", "?"), err)
+                return
+            new = [event for event in events if (event["timestamp"], event["message"]) not in self._delivered]
+            if not new:
+                return
+            # Docker's "since" has one-second precision in older engines: re-reading a line is harmless.
+            self._since = max(event["timestamp"] for event in events) / 1000 - 1
+            self._delivered.update((event["timestamp"], event["message"]) for event in new)
+            self.create_stream()
+            self._logs.put_log_events(self._group, self._stream, sorted(new, key=lambda event: event["timestamp"]))

@@ -1,8 +1,8 @@
 """Reversible monkey-patching, so that every compatibility patch can be applied, reverted and re-applied.
 
-A patch is a function that changes moto through :func:`replace_attribute` and :func:`add_to_list`. Both record how to
-undo the change in the :class:`PatchSet` that is applying the patch, so a test can run a scenario with and without
-one patch and prove that the patch is what closes the gap.
+A patch is a function that changes moto through :func:`replace_attribute` (or :func:`record_undo`). Both record
+how to undo the change in the :class:`PatchSet` that is applying the patch, so a test can run a scenario with and
+without one patch and prove that the patch is what closes the gap.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ def _record(undo: Callable[[], None]) -> None:
     undo_steps.append(undo)
 
 
+def record_undo(undo: Callable[[], None]) -> None:
+    """Record a change made by other means than the two helpers below, with the step that undoes it."""
+    _record(undo)
+
+
 def replace_attribute(owner: Any, name: str, value: Any) -> None:
     """Set ``owner.name`` to ``value``; undo restores the attribute exactly (or removes it if it was inherited)."""
     original = vars(owner).get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name, _MISSING)
@@ -35,15 +40,6 @@ def replace_attribute(owner: Any, name: str, value: Any) -> None:
             setattr(owner, name, original)
 
     _record(undo)
-
-
-def add_to_list(items: list[Any], item: Any, *, first: bool = False) -> None:
-    """Append ``item`` to ``items`` (or put it first); undo removes it again."""
-    if first:
-        items.insert(0, item)
-    else:
-        items.append(item)
-    _record(lambda: items.remove(item))
 
 
 class PatchSet:

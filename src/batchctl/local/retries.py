@@ -1,4 +1,5 @@
 """Retry decisions as AWS Batch makes them: ``retryStrategy.attempts`` and ``evaluateOnExit``.
+(https://docs.aws.amazon.com/batch/latest/userguide/job_retries.html)
 
 - The strategy given to SubmitJob replaces the job definition's; without either a job has one attempt.
 - ``evaluateOnExit`` rules are tried in order; the first whose conditions all match decides (``RETRY`` or ``EXIT``,
@@ -10,28 +11,23 @@
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from moto.batch.models import Job
-
+from batchctl.local import behaviours
 from batchctl.local.job_state import state_of
 
 RETRY = "RETRY"
 EXIT = "EXIT"
 
-# SubmitJob's retryStrategy while moto's request handler creates the job (moto itself drops the parameter).
-submitted_retry_strategy: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "submitted_retry_strategy", default=None
-)
 
-
-def retry_strategy(job: Job) -> Mapping[str, Any]:
+def retry_strategy(job: Any) -> Mapping[str, Any]:
     return state_of(job).retry_strategy or job.job_definition.retry_strategy or {}
 
 
-def max_attempts(job: Job) -> int:
+def max_attempts(job: Any) -> int:
+    if not behaviours.SWITCHES.on(behaviours.RETRIES):
+        return 1
     return max(1, int(retry_strategy(job).get("attempts") or 1))
 
 
@@ -57,14 +53,12 @@ def exit_action(rules: Iterable[Mapping[str, Any]], exit_code: int | None, reaso
     return RETRY
 
 
-def should_retry(job: Job, status_reason: str) -> bool:
+def should_retry(job: Any, exit_code: int | None, status_reason: str) -> bool:
     """Whether the attempt that just failed gets another one."""
     state = state_of(job)
-    if job.stop or not job.attempts:
-        return False
     if state.stop_reason and not state.stop_retryable:
         return False
     if state.attempt_number >= max_attempts(job):
         return False
     rules = retry_strategy(job).get("evaluateOnExit") or []
-    return exit_action(rules, job.exit_code, state.container_reason or "", status_reason) == RETRY
+    return exit_action(rules, exit_code, state.container_reason or "", status_reason) == RETRY

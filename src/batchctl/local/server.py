@@ -32,6 +32,7 @@ INTERRUPT_PATH = "/batchctl/interrupt"
 SERVICE_NAME = "batchctl-local-emulator"
 EXIT_PORT_UNAVAILABLE = 3
 EXIT_BAD_ARGUMENTS = 2
+EXIT_MOTO_VERSION = 4
 JOB_STOP_TIMEOUT = 10.0
 
 logger = logging.getLogger("batchctl.local.server")
@@ -182,9 +183,14 @@ def serve(port: int) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from batchctl.local import compat
+    from batchctl.local import compat, moto_adapter
 
-    compat.apply_all()
+    try:
+        compat.apply_all()
+    except moto_adapter.MotoVersionError as err:  # the executor's seams fit the pinned moto only
+        logger.error("%s", err)
+        listener.close()
+        return EXIT_MOTO_VERSION
     app = with_identity(with_interrupt(DomainDispatcherApplication(create_backend_app), interrupt_job), port)
     server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
     listener.close()  # the server works on its own duplicate of the socket
