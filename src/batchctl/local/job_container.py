@@ -137,10 +137,19 @@ class ImageNotPresentError(RuntimeError):
 
 
 def require_local_image(job: Job, client: Any, kwargs: dict[str, Any]) -> None:
-    """Use the image from the local engine; never pull, and fail the job with AWS's reason if it is absent."""
+    """ECR images come from the emulator's registry; others from the local engine, never pulled. An image that
+    cannot be had fails the job with AWS's reason."""
     import docker.errors
 
-    image = kwargs.get("image", "")
+    from batchctl.local import registry
+
+    try:
+        kwargs["image"] = registry.image_for_job(kwargs.get("image", ""))
+    except registry.ImagePullError as err:
+        job.job_stopped_reason = registry.STATUS_REASON
+        state_of(job).container_reason = str(err)
+        raise ImageNotPresentError(str(err)) from None
+    image = kwargs["image"]
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
