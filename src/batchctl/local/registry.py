@@ -12,8 +12,10 @@ registry), set by the emulator when its registry answers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,11 @@ _UNREACHABLE = (
     'CannotPullContainerError: Error response from daemon: Get "https://{host}/v2/": the local image registry is '
     "not running ({why})"
 )
+
+
+# Registry references pulled for jobs: the emulator untags them when it stops, leaving the engine as it found it.
+_pulled: set[str] = set()
+_pulled_lock = threading.Lock()
 
 
 class ImagePullError(RuntimeError):
@@ -98,6 +105,8 @@ def _pull(reference: str, ecr: EcrImage) -> None:
     try:
         repository, _, tag = reference.rpartition(":")
         client.images.pull(repository, tag=tag)
+        with _pulled_lock:
+            _pulled.add(reference)
     except docker.errors.NotFound:
         raise ImagePullError(_NOT_FOUND.format(image=ecr.reference)) from None
     except docker.errors.APIError as err:
@@ -115,3 +124,21 @@ def _pull_failure(err: Any, ecr: EcrImage) -> str:
             host=ecr.host, why="connection refused; restart the emulator: batchctl local down; batchctl local up"
         )
     return f"CannotPullContainerError: Error response from daemon: {explanation.splitlines()[0]}"
+
+
+def remove_pulled_images() -> None:
+    """Untag the registry references pulled for jobs (the images stay while other tags name them)."""
+    import docker
+
+    with _pulled_lock:
+        references = sorted(_pulled)
+        _pulled.clear()
+    if not references:
+        return
+    client = docker.from_env()
+    try:
+        for reference in references:
+            with contextlib.suppress(docker.errors.DockerException):
+                client.images.remove(reference, noprune=True)
+    finally:
+        client.close()

@@ -250,6 +250,7 @@ def serve(port: int, state_dir: Path) -> int:
     finally:
         server.server_close()
         stop_running_jobs()
+        registry.remove_pulled_images()
         if image_registry is not None:
             image_registry.stop()
         logger.info("stopped")
