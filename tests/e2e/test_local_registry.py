@@ -12,10 +12,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
+from botocore.exceptions import ClientError
 from tests.deployed_cluster import HELLOWORLD, DeployedCluster, first_json
 from tests.emulator_fixtures import BASE_IMAGE, Emulator, require_image, require_registry
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
+
+from batchctl.aws.ecr import Ecr
+from batchctl.images.push import push_images
+from batchctl.local import registry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
 
@@ -84,3 +90,37 @@ def test_a_public_image_runs_from_the_local_engine(cluster: DeployedCluster) -> 
 def test_the_emulator_ecr_login_names_its_registry(emulator: Emulator) -> None:
     data = emulator.client("ecr").get_authorization_token()["authorizationData"][0]
     assert data["proxyEndpoint"] == f"http://{emulator.info.registry}"
+
+
+def test_ecr_lists_pushed_images_and_deleting_the_repository_removes_them(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ListImages shows what was pushed; DeleteRepository refuses a repository with images unless forced, and then
+    the images are gone from the registry too (a job can no longer pull them)."""
+    require_image(BASE_IMAGE)
+    require_registry()
+    ecr = emulator.client("ecr")
+    uri = ecr.create_repository(repositoryName="registry-e2e-scratch")["repository"]["repositoryUri"]
+    engine = docker.from_env()
+    try:
+        engine.images.get(BASE_IMAGE).tag(f"{uri}:one")
+        push_images(engine, Ecr(ecr), [f"{uri}:one"])
+    finally:
+        engine.images.remove(f"{uri}:one", noprune=True)
+        engine.close()
+
+    listed = ecr.list_images(repositoryName="registry-e2e-scratch")["imageIds"]
+    assert [item["imageTag"] for item in listed] == ["one"]
+    assert listed[0]["imageDigest"].startswith("sha256:")
+
+    with pytest.raises(ClientError) as refused:
+        ecr.delete_repository(repositoryName="registry-e2e-scratch")
+    assert refused.value.response["Error"]["Code"] == "RepositoryNotEmptyException"
+
+    ecr.delete_repository(repositoryName="registry-e2e-scratch", force=True)
+    with pytest.raises(ClientError, match="RepositoryNotFoundException"):
+        ecr.list_images(repositoryName="registry-e2e-scratch")
+    # What a job's attempt now gets for that image (the emulator process calls the same function).
+    monkeypatch.setenv(registry.ADDRESS_ENV, str(emulator.info.registry))
+    with pytest.raises(registry.ImagePullError, match="manifest unknown: Requested image not found"):
+        registry.image_for_job(f"{uri}:one")

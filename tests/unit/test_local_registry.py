@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from batchctl.local import ecr_endpoint, registry, registry_process
+from batchctl.local import ecr_registry, registry, registry_api, registry_process
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
@@ -157,24 +158,56 @@ def test_the_real_registry_starts_answers_and_stops(tmp_path: Path) -> None:
 
 
 def moto_like_ecr(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """moto's answers: a token, no images of its own, repositories deleted when asked."""
+    target = environ["HTTP_X_AMZ_TARGET"].rsplit(".", 1)[1]
     token = base64.b64encode(b"AWS:123456789012-auth-token").decode()
-    body = json.dumps(
-        {"authorizationData": [{"authorizationToken": token, "proxyEndpoint": f"https://{ECR}", "expiresAt": 1}]}
-    ).encode()
+    answers: dict[str, Any] = {
+        "GetAuthorizationToken": {
+            "authorizationData": [{"authorizationToken": token, "proxyEndpoint": f"https://{ECR}", "expiresAt": 1}]
+        },
+        "ListImages": {"imageIds": []},
+        "DeleteRepository": {"repository": {"repositoryName": "demo"}},
+        "BatchDeleteImage": {
+            "imageIds": [],
+            "failures": [{"imageId": {"imageTag": "old"}, "failureCode": "ImageNotFound", "failureReason": "x"}],
+        },
+        "DescribeRepositories": {"repositories": []},
+    }
+    body = json.dumps(answers[target]).encode()
     start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))])
     return [body]
 
 
-def call(app: Any, target: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+def call(app: Any, target: str, request: dict[str, Any] | None = None) -> tuple[str, dict[str, str], dict[str, Any]]:
     answered: list[Any] = []
-    body = b"".join(app({"HTTP_X_AMZ_TARGET": target}, lambda status, headers: answered.append((status, headers))))
+    body = json.dumps(request or {}).encode()
+    environ = {
+        "HTTP_X_AMZ_TARGET": ecr_registry.TARGET_PREFIX + target,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answer = b"".join(app(environ, lambda status, headers: answered.append((status, headers))))
     status, headers = answered[0]
-    return status, dict(headers), json.loads(body)
+    return status, dict(headers), json.loads(answer)
+
+
+class FakeRegistry:
+    """The registry's tags and what was deleted from it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, images: dict[str, str]) -> None:
+        self.images = dict(images)  # tag -> digest
+        self.deleted: list[str] = []
+        monkeypatch.setattr(
+            registry_api,
+            "images",
+            lambda address, repository: [registry_api.TaggedImage(t, d) for t, d in sorted(self.images.items())],
+        )
+        monkeypatch.setattr(registry_api, "delete", lambda address, repository, digest: self.deleted.append(digest))
 
 
 def test_get_authorization_token_names_the_local_registry() -> None:
-    app = ecr_endpoint.with_registry_endpoint(moto_like_ecr, lambda: "127.0.0.1:5000")
-    status, headers, data = call(app, ecr_endpoint.GET_AUTHORIZATION_TOKEN)
+    app = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    status, headers, data = call(app, "GetAuthorizationToken")
     (item,) = data["authorizationData"]
     assert status == "200 OK"
     assert item["proxyEndpoint"] == "http://127.0.0.1:5000"
@@ -182,12 +215,58 @@ def test_get_authorization_token_names_the_local_registry() -> None:
     assert int(headers["Content-Length"]) == len(json.dumps(data).encode())
 
 
-def test_without_a_registry_or_for_other_calls_the_answer_is_moto_s() -> None:
-    without = ecr_endpoint.with_registry_endpoint(moto_like_ecr, lambda: None)
-    assert call(without, ecr_endpoint.GET_AUTHORIZATION_TOKEN)[2]["authorizationData"][0]["proxyEndpoint"] == (
-        f"https://{ECR}"
+def test_without_a_registry_or_for_other_calls_the_answer_is_moto_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    FakeRegistry(monkeypatch, {"hello": "sha256:1"})
+    without = ecr_registry.with_registry(moto_like_ecr, lambda: None)
+    assert call(without, "GetAuthorizationToken")[2]["authorizationData"][0]["proxyEndpoint"] == f"https://{ECR}"
+    assert call(without, "ListImages", {"repositoryName": "demo"})[2] == {"imageIds": []}
+    other = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    assert call(other, "DescribeRepositories")[2] == {"repositories": []}
+
+
+def test_list_images_shows_the_pushed_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    FakeRegistry(monkeypatch, {"hello": "sha256:1", "train": "sha256:2"})
+    app = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    assert call(app, "ListImages", {"repositoryName": "demo"})[2]["imageIds"] == [
+        {"imageDigest": "sha256:1", "imageTag": "hello"},
+        {"imageDigest": "sha256:2", "imageTag": "train"},
+    ]
+    untagged = call(app, "ListImages", {"repositoryName": "demo", "filter": {"tagStatus": "UNTAGGED"}})
+    assert untagged[2] == {"imageIds": []}
+
+
+def test_a_repository_with_images_is_deleted_only_with_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeRegistry(monkeypatch, {"hello": "sha256:1", "alias": "sha256:1"})
+    app = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    status, headers, data = call(app, "DeleteRepository", {"repositoryName": "demo"})
+    assert status == "400 Bad Request" and headers["x-amzn-ErrorType"] == "RepositoryNotEmptyException"
+    assert data == {
+        "__type": "RepositoryNotEmptyException",
+        "message": "The repository with name 'demo' in registry with id '123456789012' cannot be deleted because "
+        "it still contains images",
+    }
+    assert fake.deleted == []
+    status, _, _ = call(app, "DeleteRepository", {"repositoryName": "demo", "force": True})
+    assert status == "200 OK" and fake.deleted == ["sha256:1"]
+
+
+def test_batch_delete_image_removes_the_named_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeRegistry(monkeypatch, {"hello": "sha256:1", "train": "sha256:2"})
+    app = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    _, _, data = call(
+        app, "BatchDeleteImage", {"repositoryName": "demo", "imageIds": [{"imageTag": "hello"}, {"imageTag": "old"}]}
     )
-    other = ecr_endpoint.with_registry_endpoint(moto_like_ecr, lambda: "127.0.0.1:5000")
-    assert call(other, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")[2]["authorizationData"][0][
-        "proxyEndpoint"
-    ] == (f"https://{ECR}")
+    assert fake.deleted == ["sha256:1"]
+    assert data["imageIds"] == [{"imageDigest": "sha256:1", "imageTag": "hello"}]
+    assert [failure["imageId"] for failure in data["failures"]] == [{"imageTag": "old"}]
+
+
+def test_a_registry_that_fails_gives_a_server_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(address: str, repository: str) -> list[registry_api.TaggedImage]:
+        raise registry_api.RegistryApiError("listing tags of demo: HTTP 500")
+
+    monkeypatch.setattr(registry_api, "images", broken)
+    app = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
+    status, _, data = call(app, "ListImages", {"repositoryName": "demo"})
+    assert status == "500 Internal Server Error"
+    assert data["__type"] == "ServerException" and "HTTP 500" in data["message"]

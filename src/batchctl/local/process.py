@@ -172,6 +172,9 @@ def _identity(port: int) -> int | None:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the emulator binds: connections of a previous emulator in TIME_WAIT do not make the port busy (a
+        # listening socket still does).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError:

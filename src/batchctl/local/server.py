@@ -226,11 +226,11 @@ def serve(port: int, state_dir: Path) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from batchctl.local import compat, ecr_endpoint, restore
+    from batchctl.local import compat, ecr_registry, restore
 
     compat.apply_all()
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
-    app = ecr_endpoint.with_registry_endpoint(app, registry.registry_address)
+    app = ecr_registry.with_registry(app, registry.registry_address)
     app = restore.with_stack_recorder(app, restore.StackRecords(state_dir), own_cloudformation(port))
     app = with_identity(with_interrupt(app, interrupt_job), port, image_registry.address if image_registry else None)
     server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
