@@ -29,9 +29,12 @@ _ECR_IMAGE = re.compile(
 
 # What AWS Batch reports when an attempt's image cannot be pulled: the job's statusReason is "Task failed to start" and
 # the attempt's container.reason carries the ECS agent's CannotPullContainerError (for a missing tag, the Docker
-# daemon's "manifest for ... not found" with ECR's "Requested image not found").
+# daemon's "manifest for ... not found" with ECR's "Requested image not found"). The image is pulled in STARTING,
+# before the container runs:
+# https://docs.aws.amazon.com/batch/latest/userguide/job_states.html
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
-# https://docs.aws.amazon.com/batch/latest/userguide/job_states.html (a job that fails to start goes to FAILED)
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html
+# (the pair "Task failed to start" / container reason as DescribeJobs shows it: github.com/spotify/luigi/pull/2808)
 STATUS_REASON = "Task failed to start"
 _NOT_FOUND = (
     "CannotPullContainerError: Error response from daemon: manifest for {image} not found: "
@@ -126,13 +129,16 @@ def _pull_failure(err: Any, ecr: EcrImage) -> str:
     return f"CannotPullContainerError: Error response from daemon: {explanation.splitlines()[0]}"
 
 
-def remove_pulled_images() -> None:
-    """Untag the registry references pulled for jobs (the images stay while other tags name them)."""
+def remove_pulled_images(address: str | None = None) -> None:
+    """Untag the registry references pulled for jobs (the images stay while other tags name them). With ``address``,
+    also those of that registry address left by an emulator that crashed (only one registry serves an address)."""
     import docker
 
     with _pulled_lock:
         references = sorted(_pulled)
         _pulled.clear()
+    if address is not None:
+        references += _engine_tags_of(address)
     if not references:
         return
     client = docker.from_env()
@@ -140,5 +146,18 @@ def remove_pulled_images() -> None:
         for reference in references:
             with contextlib.suppress(docker.errors.DockerException):
                 client.images.remove(reference, noprune=True)
+    finally:
+        client.close()
+
+
+def _engine_tags_of(address: str) -> list[str]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        prefix = address + "/"
+        return sorted(tag for image in client.images.list() for tag in image.tags if tag.startswith(prefix))
+    except docker.errors.DockerException:
+        return []
     finally:
         client.close()

@@ -16,6 +16,7 @@ under ``--state-dir`` so that the next start can re-create them (:mod:`batchctl.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -192,6 +193,8 @@ def start_registry(state_dir: Path) -> registry_process.RunningRegistry | None:
         os.environ.pop(registry.ADDRESS_ENV, None)
         return None
     os.environ[registry.ADDRESS_ENV] = running.address
+    with contextlib.suppress(Exception):  # without a Docker engine there is nothing to tidy
+        registry.remove_pulled_images(running.address)
     return running
 
 
