@@ -218,7 +218,9 @@ def test_get_authorization_token_names_the_local_registry() -> None:
 def test_without_a_registry_or_for_other_calls_the_answer_is_moto_s(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeRegistry(monkeypatch, {"hello": "sha256:1"})
     without = ecr_registry.with_registry(moto_like_ecr, lambda: None)
-    assert call(without, "GetAuthorizationToken")[2]["authorizationData"][0]["proxyEndpoint"] == f"https://{ECR}"
+    status, _, data = call(without, "GetAuthorizationToken")
+    assert status == "400 Bad Request" and data["__type"] == "ServerException"
+    assert data["message"].startswith("the local emulator has no image registry: install docker-registry")
     assert call(without, "ListImages", {"repositoryName": "demo"})[2] == {"imageIds": []}
     other = ecr_registry.with_registry(moto_like_ecr, lambda: "127.0.0.1:5000")
     assert call(other, "DescribeRepositories")[2] == {"repositories": []}

@@ -6,7 +6,8 @@ in front of moto, makes the ECR calls that concern images tell the truth about t
 - ``GetAuthorizationToken``: ``proxyEndpoint`` is the registry (``http://127.0.0.1:<port>``), as on AWS it is the
   registry to log in to and tag images for
   (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_AuthorizationData.html). moto's token
-  (``AWS:<account>-auth-token``, base64) is passed through unchanged; the local registry accepts any login.
+  (``AWS:<account>-auth-token``, base64) is passed through unchanged; the local registry accepts any login. Without
+  a registry the call fails, saying how to install one.
 - ``ListImages``: the repository's pushed tags (with their digests) are listed beside moto's own images.
 - ``DeleteRepository``: a repository that still holds pushed images is refused without ``force``
   (``RepositoryNotEmptyException``); with ``force`` its images leave the registry too
@@ -34,6 +35,7 @@ DELETE_REPOSITORY = TARGET_PREFIX + "DeleteRepository"
 BATCH_DELETE_IMAGE = TARGET_PREFIX + "BatchDeleteImage"
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for any credentials that do not name another
 _MAX_BODY = 1024 * 1024
+_UNAVAILABLE = "500 Internal Server Error"
 
 logger = logging.getLogger("batchctl.local.ecr_registry")
 
@@ -103,6 +105,11 @@ def with_registry(app: WsgiApp, address: Callable[[], str | None]) -> WsgiApp:
     def ecr_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET")
         registry = address() if target in _HANDLERS else None
+        if registry is None and target == GET_AUTHORIZATION_TOKEN:
+            # Nothing to log in to: say so, rather than send a client to the real ECR endpoint.
+            message = "the local emulator has no image registry: install docker-registry (scripts/setup-registry.sh)"
+            # A 400, not ECR's 500 for ServerException: SDKs would retry a 500 for a minute, to no avail.
+            return _error(start_response, "ServerException", message + ", then restart the emulator")
         if registry is None:
             return app(environ, start_response)
         request = _request_json(environ)
@@ -111,7 +118,7 @@ def with_registry(app: WsgiApp, address: Callable[[], str | None]) -> WsgiApp:
         except registry_api.RegistryApiError as err:
             logger.warning("image registry: %s", err)
             message = f"the local image registry failed: {err}"
-            return _error(start_response, "ServerException", message, "500 Internal Server Error")
+            return _error(start_response, "ServerException", message, _UNAVAILABLE)
 
     return ecr_app
 
