@@ -98,6 +98,7 @@ def down() -> None:
 
     if process.stop():
         render.ok("emulator stopped")
+        render.note("`batchctl local up` re-creates its clusters; jobs, job logs and bucket contents are not kept")
     else:
         render.note("the emulator was not running")
 
