@@ -16,15 +16,15 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 14,16,18,20
 PYTEST_ARGS ?=
 
-.PHONY: help setup python tools docker images lint test test-fast demo demo-clean clean
+.PHONY: help setup python tools docker registry images lint test test-fast demo demo-clean clean
 
 help:
 	@echo "make demo   deploy the demo cluster into the local emulator and run the helloworld jobs"
 	@echo "make test   the whole test suite (unit, integration, end-to-end with real containers)"
 	@echo "make lint   ruff + mypy"
-	@echo "make setup  install what is missing (virtualenv, packages, checkov tool venv, Docker engine, base images)"
+	@echo "make setup  install what is missing (virtualenv, packages, checkov tool venv, Docker engine, registry, base images)"
 
-setup: python tools docker images
+setup: python tools docker registry images
 
 python: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ tools: python
 
 docker:
 	@scripts/setup-docker.sh
+
+# The image registry the local emulator runs beside it (ECR repository URIs resolve to it).
+registry:
+	@scripts/setup-registry.sh
 
 images: docker
 	@scripts/build-base-images.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the README flow on the local emulator. Safe to run again: every step is idempotent
-# (the emulator and the stack are reused; each run submits a new set of jobs).
+# (the emulator and the stack are reused, or re-created after a restart; a second push finds its layers in the
+# registry; each run submits a new set of jobs).
 set -euo pipefail
 batchctl=${1:-batchctl}
 python="$(dirname "$batchctl")/python"
@@ -16,7 +17,7 @@ banner "validate and deploy the demo cluster"
 "$batchctl" validate
 "$batchctl" deploy --yes
 
-banner "build the helloworld image"
+banner "build the helloworld image and push it to the emulator's registry (jobs pull it from there, as from ECR)"
 "$batchctl" image build examples/helloworld --tag helloworld
 "$batchctl" image push helloworld
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_fixtures import require_image
+from tests.emulator_fixtures import require_image, require_registry
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +43,8 @@ def first_json(out: str) -> Any:
 
 
 def deploy_cluster(name: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> DeployedCluster:
-    """The demo cluster (with `overrides` of its config) deployed under `name`, with the helloworld image built."""
+    """The demo cluster (with `overrides` of its config) deployed under `name`, with the helloworld image built and
+    pushed to the emulator's registry (jobs pull ECR images from it, as on AWS)."""
     require_image("batchctl/base:latest")
     workdir = tmp_path_factory.mktemp(name)
     config = write_yaml(workdir / "batchctl.yaml", {**DEMO_CONFIG, **overrides, "name": name})
@@ -51,5 +52,8 @@ def deploy_cluster(name: str, tmp_path_factory: pytest.TempPathFactory, **overri
     assert code == 0, err
     cluster = DeployedCluster(config, json.loads(out)["outputs"], workdir)
     code, _, err = cluster.cli("image", "build", str(HELLOWORLD), "--tag", "helloworld")
+    assert code == 0, err
+    require_registry()
+    code, _, err = cluster.cli("image", "push", "helloworld")
     assert code == 0, err
     return cluster

@@ -62,6 +62,13 @@ def require_image(name: str = BASE_IMAGE) -> None:
         client.close()
 
 
+def require_registry() -> None:
+    """Fail (CI) or skip (elsewhere) unless the running emulator has its image registry (ECR images come from it)."""
+    info = process.status()
+    if info is None or not info.registry:
+        _missing("the emulator's image registry is required: install docker-registry (scripts/setup-registry.sh)")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

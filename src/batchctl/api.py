@@ -69,7 +69,6 @@ class SubmitResult:
 @dataclass(frozen=True)
 class PushResult:
     references: list[str]
-    skipped: str | None = None  # why nothing was pushed (the local emulator has no registry)
 
 
 class Batchctl:
@@ -295,9 +294,6 @@ class Batchctl:
         from batchctl.images.push import local_references, push_images
 
         uri = self.repository_uri()
-        if self.aws.target.is_local:
-            references = [image_reference(uri, tag) for tag in tags or []]
-            return PushResult(references, skipped="the local emulator has no registry: jobs run the local images")
         client = docker_client()
         references = [image_reference(uri, tag) for tag in tags] if tags else local_references(client, uri)
         return PushResult(push_images(client, Ecr(self.aws.client("ecr")), references, on_line))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.emulator_fixtures import Emulator, require_image
+from tests.emulator_fixtures import Emulator, require_image, require_registry
 from tests.helpers import capture_cli, write_yaml
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
@@ -136,6 +136,9 @@ def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Ite
     code, _, err = capture_cli(
         ["--local", "-f", str(config), "image", "build", str(REPO / "examples" / "helloworld"), "--tag", "helloworld"]
     )
+    assert code == 0, err
+    require_registry()
+    code, _, err = capture_cli(["--local", "-f", str(config), "image", "push", "helloworld"])
     assert code == 0, err
     yield {"config": config, "outputs": outputs, "workdir": workdir, "emulator": emulator}
 

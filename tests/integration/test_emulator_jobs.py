@@ -1,7 +1,7 @@
 """Jobs run in real containers through the emulator: environment, logs, S3 access, image handling.
 
-The job definition comes from the same template as the stack test, with its image set to an ECR-style tag that exists
-only in the local engine (nothing is pulled).
+The job definition comes from the same template as the stack test, with its image set to an ECR image of the
+emulator, pushed to its registry (jobs pull ECR images from there, as on AWS).
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.emulator_fixtures import ACCOUNT_ID, BASE_IMAGE, REGION, Emulator, require_docker, require_image
+from tests.emulator_fixtures import (
+    ACCOUNT_ID,
+    BASE_IMAGE,
+    REGION,
+    Emulator,
+    require_docker,
+    require_image,
+    require_registry,
+)
+
+from batchctl.aws.ecr import Ecr
+from batchctl.images.push import push_images
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.requires_docker]
 
@@ -45,8 +56,10 @@ def cluster(emulator: Emulator) -> Iterator[dict[str, str]]:
     require_image(BASE_IMAGE)
     import docker
 
+    require_registry()
     engine = docker.from_env()
     engine.images.get(BASE_IMAGE).tag(IMAGE)
+    push_images(engine, Ecr(emulator.client("ecr")), [IMAGE])
     template = json.loads(TEMPLATE_PATH.read_text())
     container = template["Resources"]["JobDefinition"]["Properties"]["ContainerProperties"]
     container["Image"] = IMAGE
@@ -138,7 +151,7 @@ def test_array_job_runs_in_containers_with_batch_environment_and_logs(
     assert leftovers == []
 
 
-def test_missing_image_fails_the_job_with_a_reason_and_no_pull(emulator: Emulator, cluster: dict[str, str]) -> None:
+def test_an_image_missing_from_the_registry_fails_as_on_aws(emulator: Emulator, cluster: dict[str, str]) -> None:
     batch = emulator.client("batch")
     missing = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{STACK}-jobs:never-built"
     definition = batch.register_job_definition(
@@ -156,8 +169,10 @@ def test_missing_image_fails_the_job_with_a_reason_and_no_pull(emulator: Emulato
     )
     job = wait_for_job(emulator, submitted["jobId"], timeout=30)
     assert job["status"] == "FAILED"
-    assert job["statusReason"].startswith(
-        f"CannotPullContainerError: image {missing} is not in the local Docker engine"
+    assert job["statusReason"] == "Task failed to start"
+    assert job["attempts"][-1]["container"]["reason"] == (
+        f"CannotPullContainerError: Error response from daemon: manifest for {missing} not found: "
+        "manifest unknown: Requested image not found"
     )
     assert time.monotonic() - started < 15
 

@@ -27,6 +27,17 @@ class FakeApi:
         self.calls.append(("push", {"repository": repository, **kwargs}))
         return iter(self.chunks)
 
+    tag_error: Exception | None = None
+
+    def tag(self, image: str, repository: str, tag: str) -> bool:
+        self.calls.append(("tag", {"image": image, "repository": repository, "tag": tag}))
+        if self.tag_error is not None:
+            raise self.tag_error
+        return True
+
+    def remove_image(self, image: str, noprune: bool) -> None:
+        self.calls.append(("remove_image", {"image": image, "noprune": noprune}))
+
 
 class FakeImage:
     def __init__(self, tags: list[str]) -> None:
@@ -110,37 +121,29 @@ def test_local_references_are_the_repository_tags() -> None:
     assert local_references(FakeClient([]), URI) == [f"{URI}:hello", f"{URI}:train"]
 
 
-def test_push_is_skipped_on_the_local_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import UTC, datetime
-    from types import SimpleNamespace
+class EmulatorEcr:
+    """The emulator's GetAuthorizationToken names the registry beside it."""
 
-    import boto3
-    from botocore.stub import Stubber
-    from tests.helpers import DEMO_CONFIG
+    def login(self) -> tuple[str, str, str]:
+        return "AWS", "123456789012-auth-token", "http://127.0.0.1:5000"
 
-    from batchctl.api import Batchctl
-    from batchctl.aws.session import Target
-    from batchctl.config import ClusterConfig
-    from batchctl.images import engine
 
-    def no_docker() -> None:
-        raise AssertionError("a local push needs no Docker engine")
+def test_push_to_the_emulator_tags_the_image_for_its_registry_and_removes_the_alias() -> None:
+    client = FakeClient([{"id": "abc", "status": "Pushed"}])
+    assert push_images(client, EmulatorEcr(), [f"{URI}:hello"]) == [f"{URI}:hello"]  # type: ignore[arg-type]
+    names = [name for name, _ in client.api.calls]
+    assert names == ["tag", "push", "remove_image"]
+    tag, push, remove = (kwargs for _, kwargs in client.api.calls)
+    assert (tag["image"], tag["repository"], tag["tag"]) == (f"{URI}:hello", "127.0.0.1:5000/demo", "hello")
+    assert (push["repository"], push["tag"]) == ("127.0.0.1:5000/demo", "hello")
+    assert push["auth_config"]["serveraddress"] == "http://127.0.0.1:5000"
+    assert (remove["image"], remove["noprune"]) == ("127.0.0.1:5000/demo:hello", True)
 
-    monkeypatch.setattr(engine, "docker_client", no_docker)
-    cloudformation = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-    stack = {
-        "StackName": "batchctl-demo",
-        "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-        "StackStatus": "CREATE_COMPLETE",
-        "Outputs": [{"OutputKey": "RepositoryUri", "OutputValue": URI}],
-    }
-    aws = SimpleNamespace(
-        target=Target(region="us-east-1", endpoint_url="http://127.0.0.1:4586"), client=lambda service: cloudformation
-    )
-    with Stubber(cloudformation) as stub:
-        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "batchctl-demo"})
-        result = Batchctl(ClusterConfig.model_validate(DEMO_CONFIG), aws, user="alice").push_image(["hello"])  # type: ignore[arg-type]
-    assert result.references == [f"{URI}:hello"]
-    assert result.skipped == "the local emulator has no registry: jobs run the local images"
+
+def test_push_of_an_image_that_was_not_built_says_so() -> None:
+    client = FakeClient([])
+    client.api.tag_error = RuntimeError("No such image: " + URI + ":nope")
+    with pytest.raises(ImageError, match=r"cannot tag .*:nope for the registry: No such image") as caught:
+        push_images(client, EmulatorEcr(), [f"{URI}:nope"])  # type: ignore[arg-type]
+    assert caught.value.hint == "build it first: batchctl image build DIR --tag nope"
+    assert [name for name, _ in client.api.calls] == ["tag"]

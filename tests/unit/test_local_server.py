@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,9 +47,9 @@ def wait_until_answering(port: int, timeout: float = 30) -> Any:
 
 
 @pytest.fixture
-def running() -> Iterator[tuple[subprocess.Popen[str], int]]:
+def running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = free_port()
-    emulator = run_server("--host", "127.0.0.1", "--port", str(port))
+    emulator = run_server("--host", "127.0.0.1", "--port", str(port), "--state-dir", str(tmp_path))
     try:
         wait_until_answering(port)
         yield emulator, port
@@ -67,7 +69,9 @@ def test_refuses_to_bind_anything_but_loopback(host: str, caplog: pytest.LogCapt
 def test_answers_its_identity_and_serves_moto(running: tuple[subprocess.Popen[str], int]) -> None:
     emulator, port = running
     identity = get_json(f"http://127.0.0.1:{port}{server.IDENTITY_PATH}")
+    registry = identity.pop("registry")
     assert identity == {"service": server.SERVICE_NAME, "pid": emulator.pid, "port": port}
+    assert registry is None or re.fullmatch(r"127\.0\.0\.1:\d+", registry)
     # moto's own API is served next to it
     assert isinstance(get_json(f"http://127.0.0.1:{port}/moto-api/data.json"), dict)
 

@@ -1,4 +1,7 @@
-"""`batchctl image build|push`: job images in the cluster's ECR repository (through batchctl.api.Batchctl)."""
+"""`batchctl image build|push`: job images in the cluster's ECR repository (through batchctl.api.Batchctl).
+
+With --local the repository is served by the registry beside the emulator: jobs pull from it, as on AWS.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +35,10 @@ def build(app: AppContext, directory: Path, tag: str | None) -> None:
     else:
         render.ok(f"built {image.reference} ({image.image_id})")
         click.echo(image.reference)
-    if app.target().is_local:
-        render.hint("the local emulator runs this image as it is: no push needed")
-    else:
-        render.hint(f"next: batchctl image push {image.reference.rsplit(':', 1)[1]}")
+    local = "--local " if app.target().is_local else ""
+    render.hint(
+        f"next: batchctl {local}image push {image.reference.rsplit(':', 1)[1]} (jobs pull it from the registry)"
+    )
 
 
 @image_group.command()
@@ -49,11 +52,6 @@ def push(app: AppContext, tags: tuple[str, ...]) -> None:
     result = Batchctl(app.config(), app.aws).push_image(list(tags) or None, on_line=render.note)
     if app.json:
         render.as_json(result)
-        return
-    if result.skipped:
-        render.note(
-            f"push skipped: {result.skipped}" + (f" ({', '.join(result.references)})" if result.references else "")
-        )
         return
     for reference in result.references:
         render.ok(f"pushed {reference}")

@@ -217,7 +217,8 @@ class Lifecycle:
             image = registry.image_for_job(job_container.job_image(job))
             ensure_image(client, image)
         except registry.ImagePullError as err:
-            return self.not_started(str(err))
+            # AWS: the job says "Task failed to start"; the pull error is the attempt's container reason.
+            return self.not_started(str(err), status_reason=registry.STATUS_REASON)
         arguments = job_container.launch_arguments(job, image)
         with state.lock:
             if job.job_stopped:
@@ -243,11 +244,11 @@ class Lifecycle:
             attempts.stop_container(container, attempts.stop_grace_seconds())
         return self.watch(container, log, started)
 
-    def not_started(self, reason: str) -> Outcome:
+    def not_started(self, reason: str, status_reason: str | None = None) -> Outcome:
         """The attempt failed before its container ran (AWS records it, with the container's reason)."""
         if self.record is None:
             self.open_record(datetime.now())
-        return Outcome(succeeded=False, status_reason=reason, container_reason=reason)
+        return Outcome(succeeded=False, status_reason=status_reason or reason, container_reason=reason)
 
     def open_record(self, started: datetime) -> None:
         stream = self.state.log_stream if SWITCHES.on(behaviours.LOG_CONFIGURATION) else None

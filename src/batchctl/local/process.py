@@ -66,6 +66,7 @@ class EmulatorInfo:
     endpoint: str
     log_file: Path
     started_at: str
+    registry: str | None = None  # host:port of the image registry beside it (None: not installed)
 
 
 def state_dir() -> Path:
@@ -108,6 +109,7 @@ def _read_state() -> EmulatorInfo | None:
             endpoint=str(data["endpoint"]),
             log_file=Path(data["log_file"]),
             started_at=str(data["started_at"]),
+            registry=data.get("registry"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -156,8 +158,8 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
-def _identity(port: int) -> int | None:
-    """The pid of the emulator answering on ``port``, or None if nothing (or something else) answers."""
+def _identity_answer(port: int) -> dict[str, object] | None:
+    """What the emulator answering on ``port`` says of itself, or None if nothing (or something else) answers."""
     url = f"{endpoint_for(port)}{IDENTITY_PATH}"
     try:
         with _DIRECT.open(url, timeout=_PROBE_TIMEOUT) as response:
@@ -166,7 +168,12 @@ def _identity(port: int) -> int | None:
         return None
     if not isinstance(data, dict) or data.get("service") != SERVICE_NAME:
         return None
-    pid = data.get("pid")
+    return data
+
+
+def _identity(port: int) -> int | None:
+    """The pid of the emulator answering on ``port``, or None if nothing (or something else) answers."""
+    pid = (_identity_answer(port) or {}).get("pid")
     return pid if isinstance(pid, int) else None
 
 
@@ -246,7 +253,17 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
     with log_path.open("ab") as log:
         offset = log.tell()
         process = subprocess.Popen(
-            [sys.executable, "-m", SERVER_MODULE, "--host", LOOPBACK, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                SERVER_MODULE,
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(port),
+                "--state-dir",
+                str(directory),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -258,7 +275,8 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
 
     deadline = time.monotonic() + timeout
     while True:
-        if _identity(port) == process.pid:
+        answer = _identity_answer(port)
+        if answer is not None and answer.get("pid") == process.pid:
             break
         exit_code = process.poll()
         if exit_code is not None:
@@ -281,6 +299,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
         endpoint=endpoint_for(port),
         log_file=log_path,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        registry=str(answer["registry"]) if answer.get("registry") else None,
     )
     _write_state(info)
     return info

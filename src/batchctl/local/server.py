@@ -7,11 +7,16 @@ from another program on the port, and stops cleanly on SIGTERM or SIGINT, ending
 ``POST /batchctl/interrupt`` with ``{"jobId": "..."}`` reclaims the host of a running job, as a Spot interruption
 would (see :mod:`batchctl.local.interruption`): 200 with ``{"jobId", "statusReason"}``, 404 for an unknown job,
 409 for a job that is not running, 400 for a malformed request; errors answer ``{"error": "<one line>"}``.
+
+Beside moto it runs an image registry (:mod:`batchctl.local.registry_process`), named by the identity answer
+(``"registry": "127.0.0.1:<port>"`` or null) and by ECR's GetAuthorizationToken; and it records the stacks it deploys
+under ``--state-dir`` so that the next start can re-create them (:mod:`batchctl.local.restore`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -21,8 +26,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from batchctl.local import registry, registry_process
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4586
@@ -51,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m batchctl.local.server", description=__doc__)
     parser.add_argument("--host", default=LOOPBACK, help="address to bind; only 127.0.0.1 is accepted")
     parser.add_argument("--port", type=int, default=None, help=f"port (default ${PORT_ENV} or {DEFAULT_PORT})")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="registry storage, stack records (default $BATCHCTL_HOME/local)",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,9 +91,9 @@ def listen_on_loopback(port: int) -> socket.socket:
     return listener
 
 
-def with_identity(app: WsgiApp, port: int) -> WsgiApp:
+def with_identity(app: WsgiApp, port: int, registry: str | None = None) -> WsgiApp:
     """Answer the identity path ourselves and pass everything else to moto."""
-    body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
+    body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "registry": registry}).encode()
 
     def identity_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -171,7 +185,38 @@ def stop_running_jobs(timeout: float = JOB_STOP_TIMEOUT) -> None:
         logger.info("stopped %d running job(s)", len(jobs))
 
 
-def serve(port: int) -> int:
+def start_registry(state_dir: Path) -> registry_process.RunningRegistry | None:
+    """The registry beside the emulator, its address published to job launches; None (logged) if it cannot run."""
+    try:
+        running = registry_process.start(state_dir)
+    except registry_process.RegistryStartError as err:
+        logger.warning("no image registry: %s", err)
+        os.environ.pop(registry.ADDRESS_ENV, None)
+        return None
+    os.environ[registry.ADDRESS_ENV] = running.address
+    with contextlib.suppress(Exception):  # without a Docker engine there is nothing to tidy
+        registry.remove_pulled_images(running.address)
+    return running
+
+
+def own_cloudformation(port: int) -> Callable[[str], Any]:
+    """CloudFormation clients of this emulator, for the stack recorder (dummy credentials: moto does not check)."""
+
+    def client_for(region: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            "cloudformation",
+            endpoint_url=f"http://{LOOPBACK}:{port}",
+            region_name=region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    return client_for
+
+
+def serve(port: int, state_dir: Path) -> int:
     # Bind before importing moto (seconds), so a port in use is reported at once.
     try:
         listener = listen_on_loopback(port)
@@ -183,7 +228,7 @@ def serve(port: int) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from batchctl.local import compat, moto_adapter
+    from batchctl.local import compat, ecr_registry, moto_adapter, restore
 
     try:
         compat.apply_all()
@@ -191,7 +236,12 @@ def serve(port: int) -> int:
         logger.error("%s", err)
         listener.close()
         return EXIT_MOTO_VERSION
-    app = with_identity(with_interrupt(DomainDispatcherApplication(create_backend_app), interrupt_job), port)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    image_registry = start_registry(state_dir)
+    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    app = ecr_registry.with_registry(app, registry.registry_address)
+    app = restore.with_stack_recorder(app, restore.StackRecords(state_dir), own_cloudformation(port))
+    app = with_identity(with_interrupt(app, interrupt_job), port, image_registry.address if image_registry else None)
     server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
     listener.close()  # the server works on its own duplicate of the socket
 
@@ -209,6 +259,9 @@ def serve(port: int) -> int:
     finally:
         server.server_close()
         stop_running_jobs()
+        registry.remove_pulled_images()
+        if image_registry is not None:
+            image_registry.stop()
         logger.info("stopped")
     return 0
 
@@ -229,7 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < port < 65536:
         logger.error("invalid port %d", port)
         return EXIT_BAD_ARGUMENTS
-    return serve(port)
+    return serve(port, args.state_dir or default_state_dir())
+
+
+def default_state_dir() -> Path:
+    from batchctl.local.process import state_dir
+
+    return state_dir()
 
 
 if __name__ == "__main__":

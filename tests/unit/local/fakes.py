@@ -297,7 +297,9 @@ class FakeDocker:
         return [container for container in self.containers_started if container.job_id == job_id]
 
 
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo:helloworld"
+# Not an ECR URI: such images run from the local engine (ECR images are pulled from the emulator's registry, which
+# tests/unit/test_local_registry.py and the end-to-end tier cover).
+IMAGE = "batchctl-test/demo:helloworld"
 
 
 @pytest.fixture

@@ -30,12 +30,13 @@ def test_the_pinned_version_is_the_one_installed_and_in_pyproject() -> None:
     assert f'"moto[server]=={moto_adapter.PINNED_MOTO_VERSION}"' in pyproject
 
 
-def test_the_emulator_does_not_start_with_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_emulator_does_not_start_with_another_moto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(moto_adapter, "installed_moto_version", lambda: "5.3.0")
     with pytest.raises(moto_adapter.MotoVersionError, match=r"needs moto 5\.2\.5, found 5\.3\.0"):
         compat.apply_all()
     monkeypatch.setattr(server, "configure_moto_environment", lambda port: None)
-    assert server.serve(free_port()) == server.EXIT_MOTO_VERSION
+    assert server.serve(free_port(), tmp_path / "state") == server.EXIT_MOTO_VERSION
+    assert not (tmp_path / "state").exists()  # refused before it started anything (the registry included)
 
 
 def test_every_behaviour_and_api_patch_has_its_own_test() -> None:
