@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]
 
 CLUSTER = "restart-e2e"
 STACK = f"batchctl-{CLUSTER}"
+DATA_STACK = f"{STACK}-data"  # buckets and the repository: deployed first, so restored first
 
 
 def local_up(port: int) -> dict[str, Any]:
@@ -78,7 +79,8 @@ def run_job(cluster: DeployedCluster, name: str, timeout: float = 60) -> dict[st
 
 
 def assert_cluster_back(cluster: DeployedCluster, answer: dict[str, Any], job_name: str) -> None:
-    assert [(stack["name"], stack["status"]) for stack in answer["restored"]] == [(STACK, "CREATE_COMPLETE")]
+    restored = [(stack["name"], stack["status"]) for stack in answer["restored"]]
+    assert restored == [(DATA_STACK, "CREATE_COMPLETE"), (STACK, "CREATE_COMPLETE")]
     code, _, err = cluster.cli("status")
     assert code == 0, err
     job = run_job(cluster, job_name)
@@ -93,6 +95,7 @@ def test_down_and_up_brings_the_cluster_back_and_a_new_job_runs(cluster: Deploye
     assert code == 0, err
     code, out, err = capture_cli(["local", "up", "--port", str(own_emulator)])
     assert code == 0, err
+    assert f"re-created stack {DATA_STACK}" in out + err
     assert f"re-created stack {STACK}" in out + err
     assert "not restored: job history, job logs and bucket contents" in out + err
 

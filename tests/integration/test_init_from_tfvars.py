@@ -37,7 +37,7 @@ def test_config_written_from_seed_tfvars_validates(tmp_path: Path) -> None:
 
     validate = run_batchctl(["validate"], env=env, cwd=tmp_path)
     assert validate.returncode == 0, validate.stderr
-    assert "interface endpoints (7 x 2 zones)" in validate.stdout + validate.stderr
+    assert "interface endpoints (6 x 2 zones)" in validate.stdout + validate.stderr
     assert "✓ batchctl.yaml is valid" in validate.stderr
 
 
