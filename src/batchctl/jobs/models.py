@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from batchctl.config.models import MAX_AWS_INTEGER, Strict
+from batchctl.runner import contract
 
 # AWS allows 128 characters in a job name; the submission appends "-" and an 8-character batch id.
 SUBMISSION_SUFFIX_LENGTH = 9
@@ -139,9 +140,10 @@ class Job(Strict):
         for key in value:
             if not ENV_NAME_PATTERN.fullmatch(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
-            if key.startswith("AWS_BATCH"):
-                raise ValueError(f"{key!r}: names starting with AWS_BATCH are reserved by AWS Batch")
-            if key == "BATCHCTL_JOB_NAME" or key.startswith("BATCHCTL_INPUT_"):
+            if key.startswith(contract.AWS_RESERVED_PREFIX):
+                reserved = contract.AWS_RESERVED_PREFIX
+                raise ValueError(f"{key!r}: names starting with {reserved} are reserved by AWS Batch")
+            if key == contract.JOB_NAME or key.startswith(contract.INPUT_PREFIX):
                 raise ValueError(f"{key!r} is set by batchctl: use the job's name and `inputs:` instead")
         return value
 
@@ -163,7 +165,7 @@ class Job(Strict):
     def _input_names(cls, value: dict[str, str]) -> dict[str, str]:
         upper = [name.upper() for name in value]
         if len(set(upper)) != len(upper):
-            raise ValueError("two input names differ only in case: each becomes BATCHCTL_INPUT_<NAME>")
+            raise ValueError(f"two input names differ only in case: each becomes {contract.INPUT_PREFIX}<NAME>")
         for name, location in value.items():
             if not INPUT_NAME_PATTERN.fullmatch(name):
                 raise ValueError(f"input name {name!r}: use letters, digits and '_' (it becomes an env variable)")

@@ -15,12 +15,11 @@ from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
 from batchctl.retry_rules import definition_rules, retry_strategy
+from batchctl.runner import contract
 
 SUBMITTER_TAG = "submitter"
 JOB_TAG = "batchctl:job"
 SUBMISSION_TAG = "batchctl:submission"
-JOB_NAME_ENV = "BATCHCTL_JOB_NAME"
-INPUT_ENV_PREFIX = "BATCHCTL_INPUT_"
 MAX_TAGS = limits.MAX_TAGS  # AWS limit per resource
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 # The share of a user whose name has no letter or digit at all.
@@ -165,9 +164,9 @@ def input_url(location: str, resolver: Resolver) -> str:
 
 
 def _overrides(job: Job, resolver: Resolver) -> dict[str, Any]:
-    environment = {**job.environment, JOB_NAME_ENV: job.name}
+    environment = {**job.environment, contract.JOB_NAME: job.name}
     for name, location in job.inputs.items():
-        environment[INPUT_ENV_PREFIX + name.upper()] = input_url(location, resolver)
+        environment[contract.input_variable(name)] = input_url(location, resolver)
     overrides: dict[str, Any] = {"environment": [{"name": key, "value": value} for key, value in environment.items()]}
     if job.command is not None:
         overrides["command"] = list(job.command)
