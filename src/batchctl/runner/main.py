@@ -35,7 +35,7 @@ USAGE = """usage: batchctl-run [--] COMMAND [ARGUMENT ...]
 Runs COMMAND as a batch job: stages BATCHCTL_INPUT_<NAME>=s3://... into <workspace>/inputs/<name>/, expands
 `env:NAME` arguments and `${NAME}` inside arguments, forwards SIGTERM/SIGINT/SIGHUP, uploads
 <workspace>/outputs/ and a usage report to S3 and exits with COMMAND's exit code.
-Environment variables: see the batchctl.runner.settings module."""
+Environment variables: see the batchctl.runner.contract module."""
 
 
 class _LazyS3Client:
