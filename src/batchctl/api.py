@@ -41,7 +41,7 @@ from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
-from batchctl.jobs.template import builtin_variables
+from batchctl.jobs.template import Builtins
 from batchctl.jobs.wait import wait_for
 
 if TYPE_CHECKING:
@@ -162,8 +162,8 @@ class Batchctl:
         The whole file is checked before its first SubmitJob (preflight.py); `force` skips only the check that
         each job fits a compute environment of its queue.
         """
-        job_file = load_job_file(Path(path), {**builtin_variables(self.user, self.config.name), **(variables or {})})
         submission_id = new_submission_id()
+        job_file = load_job_file(Path(path), variables or {}, Builtins(self.user, self.config.name, submission_id))
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
 
         def locate(item: PlannedJob, field: str) -> str:

@@ -20,12 +20,15 @@
                                       #   letters and digits (default: your user name without other characters)
         scheduling_priority: 10       # fair-share queues only: 0-9999, higher runs first within the share
         tags: {owner: me}
+        parameters: {input: s3://b/k}   # SubmitJob parameters: replace Ref::input in the definition's command
         depends_on:
           - other-job                 # runs after other-job succeeded (all its children, for an array)
           - {name: other-array, type: N_TO_N}   # child i after child i (arrays of the same size)
           - {type: SEQUENTIAL}        # this array's children one after the other, from index 0
 
 `inputs` may also be a list of keys or URLs; each input is then named after its file name without extension.
+The file may also be a plain list of jobs, and the Terraform project's keys (envvars, resources, jobId) are read
+as well: see seed.py.
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ class Job(Strict):
     timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="SubmitJob parameters: each replaces Ref::<name> in the command."
+    )
     depends_on: list[Dependency] = Field(default_factory=list, max_length=MAX_DEPENDENCIES)
     share: str | None = Field(
         default=None,
@@ -129,7 +135,7 @@ class Job(Strict):
             return [_scalar_text(item) for item in value]
         return value
 
-    @field_validator("environment", "tags", mode="before")
+    @field_validator("environment", "tags", "parameters", mode="before")
     @classmethod
     def _scalar_values(cls, value: Any) -> Any:
         return {key: _scalar_text(item) for key, item in value.items()} if isinstance(value, dict) else value

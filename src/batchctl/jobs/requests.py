@@ -71,7 +71,7 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
     """One request per job, in submission order. Names that do not resolve are errors located in the file."""
     planned = []
     for index in job_file.order:
-        job = job_file.jobs[index]
+        job = canonical_job(job_file, index, resolver)
         try:
             queue = resolver.queue(job.queue)
         except BatchctlError as exc:
@@ -95,6 +95,8 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         }
         if job.array_size:
             request["arrayProperties"] = {"size": job.array_size}
+        if job.parameters:
+            request["parameters"] = dict(job.parameters)
         if job.timeout:
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
         if job.retries:
@@ -109,6 +111,21 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         limits.check_request(sized, functools.partial(job_file.locate, index))
         planned.append(item)
     return planned
+
+
+def canonical_job(job_file: JobFile, index: int, resolver: Resolver) -> Job:
+    """The job with its queue and definition as batchctl.yaml names them (full AWS names of the cluster's own are
+    mapped back onto short names; ARNs stay)."""
+    job = job_file.jobs[index]
+    try:
+        queue = resolver.canonical_queue(job.queue)
+    except BatchctlError as exc:
+        raise _located(exc, job_file.locate(index, "queue")) from None
+    try:
+        definition = resolver.canonical_job_definition(job.definition)
+    except BatchctlError as exc:
+        raise _located(exc, job_file.locate(index, "definition")) from None
+    return job.model_copy(update={"queue": queue, "definition": definition})
 
 
 def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
