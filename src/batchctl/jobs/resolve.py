@@ -125,11 +125,16 @@ class Resolver:
             return found
         what = _KINDS[kind]
         listed = ", ".join(f"{short} ({aws_name})" for short, aws_name in names.items()) or "(none deployed)"
+        prefix = f"{self.config.name}-"
+        add = (
+            f"; or add a {what} named {name.removeprefix(prefix)!r} to batchctl.yaml and deploy"
+            if name.startswith(prefix) and len(name) > len(prefix)
+            else ""
+        )
         raise UnknownNameError(
             f"unknown {what} {name!r}{did_you_mean(name, [*names, *names.values()])}; the {what}s of cluster "
             f"{self.config.name}: {listed}",
-            hint=f"use a {what} name from batchctl.yaml, its full AWS name, or an ARN; a file written for another "
-            f"cluster's `<project>-<name>` {what}s needs a {what} named <name> in batchctl.yaml",
+            hint=f"use a {what}'s name from batchctl.yaml, its full AWS name or an ARN{add}",
         )
 
     def _aws_names(self, kind: str, configured: list[str], revision: bool = False) -> dict[str, str]:
