@@ -22,11 +22,28 @@ def batchctl_form(job_file: JobFile, resolver: Resolver) -> str:
     document: dict[str, Any] = {"tags": dict(job_file.tags)} if job_file.tags else {}
     document["jobs"] = jobs
     header = f"# {job_file.source} in batchctl's form (as rendered; see `batchctl submit --help`)\n"
-    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+    return header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Lists and mappings of plain values on one line (`command: [python3, hello.py]`), the rest in blocks."""
+
+    def represent_sequence(self, tag: str, sequence: Any, flow_style: bool | None = None) -> yaml.SequenceNode:
+        return super().represent_sequence(tag, sequence, flow_style=_plain(sequence))
+
+    def represent_mapping(self, tag: str, mapping: Any, flow_style: bool | None = None) -> yaml.MappingNode:
+        values = mapping.values() if isinstance(mapping, dict) else []
+        return super().represent_mapping(tag, mapping, flow_style=_plain(values))
+
+
+def _plain(values: Any) -> bool:
+    return all(not isinstance(value, list | dict) for value in values)
 
 
 def _job(job: Job) -> dict[str, Any]:
     data = job.model_dump(mode="json", exclude_defaults=True)
+    if job.vcpus is not None and job.vcpus.is_integer():
+        data["vcpus"] = int(job.vcpus)
     if job.depends_on:
         data["depends_on"] = [
             dependency.name if dependency.type is None else dependency.model_dump(mode="json", exclude_none=True)
