@@ -86,6 +86,8 @@ class Job(Strict):
     timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
+    # SubmitJob's parameters replace `Ref::<name>` placeholders in the command and override the definition's defaults
+    # (https://docs.aws.amazon.com/batch/latest/userguide/example-use-parameters.html).
     parameters: dict[str, str] = Field(
         default_factory=dict, description="SubmitJob parameters: each replaces Ref::<name> in the command."
     )
