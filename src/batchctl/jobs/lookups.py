@@ -26,7 +26,7 @@ def log_group_of(job: JobRecord, resolver: Resolver) -> str:
     return job.log_group or resolver.log_group(job.definition)
 
 
-def output_base(job: JobRecord, resolver: Resolver) -> str | None:
+def job_output_base(job: JobRecord, resolver: Resolver) -> str | None:
     """s3://bucket/prefix/ the runner starts a job's output prefix from; None without an outputs bucket."""
     return contract.output_base(
         job.environment.get(contract.OUTPUT_PREFIX, ""),
@@ -39,7 +39,7 @@ def output_base(job: JobRecord, resolver: Resolver) -> str | None:
 def output_url(job: JobRecord, resolver: Resolver, index: int | None = None) -> str | None:
     """Where the runner uploads this job's outputs: for an array parent the common prefix of its children, unless
     `index` picks one. With an index map, child i writes under original index map[i]."""
-    base = output_base(job, resolver)
+    base = job_output_base(job, resolver)
     if base is None:
         return None
     index = job.array_index if index is None else index

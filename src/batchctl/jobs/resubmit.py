@@ -32,7 +32,7 @@ from typing import Any
 
 from batchctl.aws.batch import Batch
 from batchctl.errors import BatchctlError
-from batchctl.jobs.lookups import output_base
+from batchctl.jobs.lookups import job_output_base
 from batchctl.jobs.records import RESUBMIT_INDICES_TAG, RESUBMIT_OF_TAG, JobRecord, job_not_found
 from batchctl.jobs.requests import JOB_TAG, MAX_TAGS, SUBMITTER_TAG
 from batchctl.jobs.resolve import Resolver
@@ -89,7 +89,7 @@ def resubmit_job(
     coverage = coverage_of(original, failed)
     number = 1 + max((item.number for item in find_resubmissions(batch, original)), default=0)
     name = resubmission_name(original.aws_name, number)
-    request = resubmission_request(detail, original, coverage, name, user, output_base(original, resolver))
+    request = resubmission_request(detail, original, coverage, name, user, job_output_base(original, resolver))
     result = ResubmitResult(original.id, original.name, coverage.indices, request, dry_run=dry_run)
     if dry_run:
         return result
