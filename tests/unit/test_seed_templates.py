@@ -17,7 +17,7 @@ import yaml
 from tests.helpers import DEMO_CONFIG, run_cli, write_yaml
 
 from batchctl.config import ClusterConfig
-from batchctl.errors import ConfigError
+from batchctl.errors import ConfigError, NotFoundError
 from batchctl.jobs.explain import batchctl_form
 from batchctl.jobs.jobfile import JobFile, load_job_file, parse_job_file
 from batchctl.jobs.requests import plan_submission, with_dependencies
@@ -127,6 +127,14 @@ def test_a_definition_revision_must_be_the_deployed_one() -> None:
     assert request["jobDefinition"] == OUTPUTS["JobDefinitionHelloworld"]
     with pytest.raises(ConfigError, match=r"the cluster's demo-helloworld is at revision 3"):
         requests(parse_job_file(text % 2, "jobs.yaml"))
+
+
+def test_the_aws_name_of_a_definition_not_yet_deployed_says_so() -> None:
+    train = CONFIG.job_definitions[0].model_copy(update={"name": "train"})
+    resolver = Resolver(CONFIG.model_copy(update={"job_definitions": [*CONFIG.job_definitions, train]}), OUTPUTS)
+    job_file = parse_job_file("- {name: a, queue: cpu, definition: demo-train}\n", "jobs.yaml")
+    with pytest.raises(NotFoundError, match=r"job definition 'train' is in batchctl\.yaml but not deployed"):
+        requests(job_file, resolver)
 
 
 def test_batchctl_reads_a_list_of_its_own_jobs() -> None:

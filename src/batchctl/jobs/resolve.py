@@ -139,11 +139,14 @@ class Resolver:
 
     def _aws_names(self, kind: str, configured: list[str], revision: bool = False) -> dict[str, str]:
         """Short name -> AWS name of the cluster's queues or definitions: from the deployed ARNs (the stack outputs),
-        or in a dry run the names deploy gives them. `revision` keeps a definition's `:N`."""
-        if self.outputs is None:
-            return {short: self.config.resource_name(short) for short in configured}
-        names = {short: _arn_name(arn) for short, arn in self._deployed(kind, configured).items()}
-        return names if revision else {short: name.rsplit(":", 1)[0] for short, name in names.items()}
+        else (a dry run, or not deployed yet: resolving then says so) the names deploy gives them. `revision` keeps
+        a deployed definition's `:N`."""
+        deployed = {} if self.outputs is None else self._deployed(kind, configured)
+        names = {}
+        for short in configured:
+            name = _arn_name(deployed[short]) if short in deployed else self.config.resource_name(short)
+            names[short] = name if revision else name.rsplit(":", 1)[0]
+        return names
 
     def _deployed(self, kind: str, configured: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
