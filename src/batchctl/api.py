@@ -31,6 +31,7 @@ from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
+from batchctl.jobs.explain import batchctl_form
 from batchctl.jobs.jobfile import load_job_file
 from batchctl.jobs.listing import JobQuery, list_jobs
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
@@ -41,7 +42,7 @@ from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
-from batchctl.jobs.template import builtin_variables
+from batchctl.jobs.template import Builtins
 from batchctl.jobs.wait import wait_for
 
 if TYPE_CHECKING:
@@ -161,8 +162,8 @@ class Batchctl:
         The whole file is checked before its first SubmitJob (preflight.py); `force` skips only the check that
         each job fits a compute environment of its queue.
         """
-        job_file = load_job_file(Path(path), {**builtin_variables(self.user, self.config.name), **(variables or {})})
         submission_id = new_submission_id()
+        job_file = load_job_file(Path(path), variables or {}, Builtins(self.user, self.config.name, submission_id))
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
 
         def locate(item: PlannedJob, field: str) -> str:
@@ -180,6 +181,12 @@ class Batchctl:
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
         return SubmitResult(str(path), submission_id, job_file.rendered, requests, jobs)
+
+    def explain(self, path: str | Path, variables: Mapping[str, str] | None = None) -> str:
+        """A job file in batchctl's own form (list form, the Terraform project's keys and full AWS names mapped onto
+        batchctl's), as YAML. Calls no AWS API: names are checked against batchctl.yaml."""
+        builtins = Builtins(self.user, self.config.name, new_submission_id())
+        return batchctl_form(load_job_file(Path(path), variables or {}, builtins), self.resolver(dry_run=True))
 
     def resubmit(self, job_id: str, *, failed_only: bool = False, dry_run: bool = False) -> ResubmitResult:
         """Run a finished job again as one new job whose outputs land where the original's did.

@@ -348,7 +348,8 @@ def test_unknown_queue_short_name_lists_the_deployed_ones(
     code, _, err = run_cli(["--local", "-f", str(config_path), "submit", str(path)], capsys)
     assert code == 1
     assert _error_lines(err) == [
-        f'Error: {path}:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); valid queues: cpu, gpu'
+        f'Error: {path}:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); the queues of cluster demo: '
+        "cpu (demo-cpu), gpu (demo-gpu)"
     ]
 
 

@@ -240,6 +240,13 @@ JOB_CASES = [
     dry_run("too-many-vcpus-for-queue", jobs_with("    vcpus: 64\n"), '{jobs}:9: job "second": vcpus: no compute environment of queue cpu can ever run this job (demo-cpu-spot: at most 16 vCPUs (max_vcpus), 64 asked)'),
     dry_run("gpus-on-cpu-queue", jobs_with("    gpus: 1\n"), '{jobs}:9: job "second": gpus: no compute environment of queue cpu can ever run this job'),
     dry_run("share-without-fair-share", jobs_with("    share: teamA\n"), '{jobs}:9: job "second": share: queue \'cpu\' has no fair-share policy'),
+    # the Terraform project's job files (a list of jobs, its keys, full AWS names)
+    dry_run("seed-queue-not-the-clusters", "- name: a\n  queue: demo-cpu-p3\n  definition: demo-helloworld\n", '{jobs}:2: job "a": queue: unknown queue \'demo-cpu-p3\' (did you mean "demo-cpu"?); the queues of cluster demo: cpu (demo-cpu)'),
+    dry_run("seed-envvars-and-environment", "- name: a\n  queue: cpu\n  definition: helloworld\n  envvars: {A: x}\n  environment: {B: y}\n", '{jobs}:4: job "a": envvars: environment is given too'),
+    dry_run("seed-unknown-resource", "- name: a\n  queue: cpu\n  definition: helloworld\n  resources: {CPU: 2}\n", '{jobs}:4: job "a": resources: unknown resource \'CPU\''),
+    dry_run("seed-env-reserved", "- name: a\n  queue: cpu\n  definition: helloworld\n  envvars: {AWS_BATCH_JOB_ID: x}\n", '{jobs}:4: job "a": environment: \'AWS_BATCH_JOB_ID\''),
+    dry_run("seed-unknown-job-id", "- name: a\n  queue: cpu\n  definition: helloworld\n  depends_on: [{jobId: b}]\n", '{jobs}:4: job "a": depends_on[0]: no job named \'b\''),
+    dry_run("list-of-scalars", "- a\n", "{jobs}:1: jobs[0]: Input should be a valid dictionary"),
     dry_run("empty-jobs", "jobs: []\n", "{jobs}:1: jobs"),
     dry_run("no-jobs-key", "tags: {a: b}\n", "{jobs}:1: jobs: required key is missing"),
     # files

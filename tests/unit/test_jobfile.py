@@ -36,7 +36,13 @@ JOB = "  - name: {name}\n    queue: cpu\n    definition: helloworld\n"
 
 
 def test_builtin_variables() -> None:
-    assert VARIABLES == {"timestamp": "20260102-150405", "user": "alice", "username": "alice", "cluster": "demo"}
+    assert VARIABLES == {
+        "timestamp": "20260102-150405",
+        "user": "alice",
+        "username": "alice",
+        "cluster": "demo",
+        "project": "demo",
+    }
 
 
 def test_the_example_file_loads_in_dependency_order() -> None:

@@ -112,7 +112,8 @@ JOB = "  - name: {name}\n    queue: {queue}\n    definition: helloworld\n"
         (
             "jobs:\n" + JOB.format(name="a", queue="cpux"),
             [],
-            '{path}:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); valid queues: cpu',
+            '{path}:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); the queues of cluster demo: '
+            "cpu (demo-cpu)",
         ),
         (GOOD, ["word"], "expected key=value, got 'word'"),
     ],

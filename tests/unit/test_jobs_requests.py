@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from tests.helpers import DEMO_CONFIG
 
@@ -56,7 +58,10 @@ def test_reverse_names_and_log_groups() -> None:
 def test_unknown_queue_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         RESOLVER.queue("cpux")
-    assert caught.value.message == "unknown queue 'cpux' (did you mean \"cpu\"?); valid queues: cpu, gpu-big"
+    assert caught.value.message == (
+        "unknown queue 'cpux' (did you mean \"cpu\"?); the queues of cluster demo: "
+        "cpu (demo-cpu), gpu-big (demo-gpu-big)"
+    )
 
 
 def test_configured_but_not_deployed() -> None:
@@ -68,7 +73,8 @@ def test_dry_run_checks_names_against_the_config_and_uses_placeholders() -> None
     resolver = Resolver(CONFIG, None)
     assert resolver.queue("cpu") == "<output QueueCpu>"
     assert resolver.job_definition("train") == "<output JobDefinitionTrain>"
-    with pytest.raises(ConfigError, match="valid queues: cpu, gpu-big"):
+    listed = "the queues of cluster demo: cpu (demo-cpu), gpu-big (demo-gpu-big)"
+    with pytest.raises(ConfigError, match=re.escape(listed)):
         resolver.queue("nope")
 
 
@@ -123,7 +129,8 @@ def test_unknown_queue_in_a_file_is_located() -> None:
     with pytest.raises(BatchctlError) as caught:
         plan("jobs:\n  - name: a\n    queue: cpux\n    definition: helloworld\n")
     assert caught.value.message == (
-        'jobs.yaml:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); valid queues: cpu, gpu-big'
+        'jobs.yaml:3: job "a": queue: unknown queue \'cpux\' (did you mean "cpu"?); the queues of cluster demo: '
+        "cpu (demo-cpu), gpu-big (demo-gpu-big)"
     )
 
 

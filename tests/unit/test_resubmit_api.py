@@ -21,9 +21,9 @@ from batchctl.aws.batch import Batch
 from batchctl.cli import job_commands
 from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, NotFoundError
+from batchctl.jobs.lookups import output_url
 from batchctl.jobs.records import JobRecord
 from batchctl.jobs.resubmit import Coverage, format_indices, resubmission_request, resubmit_job
-from batchctl.jobs.show import output_url
 
 ARN = "arn:aws:batch:us-east-1:123456789012"
 QUEUE = f"{ARN}:job-queue/demo-cpu"

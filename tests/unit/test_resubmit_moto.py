@@ -18,8 +18,8 @@ from moto.batch.models import batch_backends
 
 from batchctl.aws.batch import Batch
 from batchctl.jobs.records import JobRecord
+from batchctl.jobs.resubmissions import find_resubmissions
 from batchctl.jobs.resubmit import failed_indices
-from batchctl.jobs.show import find_resubmissions
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from batchctl.runner import settings
+from batchctl.runner import contract, settings
+from batchctl.runner.contract import parse_index_map
 from batchctl.runner.errors import UsageError
-from batchctl.runner.job import command_environment, identify_job, output_location, parse_index_map
+from batchctl.runner.job import command_environment, identify_job, output_location
 from batchctl.runner.s3url import S3Url
 
 
@@ -81,7 +82,7 @@ def test_no_bucket_means_no_upload() -> None:
 
 def test_defaults_without_name_and_id() -> None:
     identity = identify_job({})
-    assert identity.name == settings.DEFAULT_JOB_NAME
+    assert identity.name == contract.DEFAULT_JOB_NAME
     assert identity.job_id.startswith("no-job-id-")
     assert identity.array_index is None and identity.attempt is None
 
@@ -95,6 +96,9 @@ def test_attempt_and_bucket_url_form() -> None:
 def test_parse_index_map() -> None:
     assert parse_index_map("") == []
     assert parse_index_map("0,2,5") == [0, 2, 5]
+    assert parse_index_map(" 1, 3 ,") == [1, 3]
+    with pytest.raises(contract.IndexMapError, match="comma-separated array indices"):
+        parse_index_map("1,x")
 
 
 def test_command_environment_exposes_index_dirs_and_output_url(tmp_path: Path) -> None:

@@ -30,8 +30,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
 _JOB_FILE_HELP = """
 \b
-A job file is YAML rendered with Jinja2 first. Variables: timestamp, user, cluster, and every key=value given
-after the file. A bare key under `inputs:` means an object of the cluster's inputs bucket.
+A job file is YAML rendered with Jinja2 first. Variables: timestamp, user, cluster (project), unique_id, and
+every key=value given after the file. A bare key under `inputs:` means an object of the cluster's inputs bucket.
+A plain list of jobs, the Terraform project's keys (envvars, resources, jobId) and full AWS names of the
+cluster's queues and definitions are read too: --explain prints such a file in this form.
   jobs:
     - name: hello-{{ timestamp }}
       queue: cpu
@@ -83,6 +85,7 @@ def _command(app: AppContext) -> str:
 @click.option("--wait", is_flag=True, help="Wait until every job has finished; exit 1 if any failed.")
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
 @click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
+@click.option("--explain", is_flag=True, help="Print the file in batchctl's own form (YAML); submit nothing.")
 @output_option
 @pass_app
 def submit(
@@ -93,6 +96,7 @@ def submit(
     wait: bool,
     follow: bool,
     force: bool,
+    explain: bool,
 ) -> None:
     """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template.
 
@@ -100,6 +104,13 @@ def submit(
     is wrong, nothing is submitted.
     """
     api = _api(app)
+    if explain:
+        text = api.explain(job_file, parse_assignments(variables))
+        if app.json:
+            render.as_json({"source": str(job_file), "batchctl_form": text})
+        else:
+            click.echo(text, nl=False)
+        return
     result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run, force=force)
     if dry_run:
         _print_dry_run(app, result)

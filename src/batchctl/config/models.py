@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from batchctl.config.regions import region_problem
+from batchctl.runner import contract
 
 # The cluster name prefixes S3 bucket names (lower case, <= 63 chars with
 # "-workspace-<12-digit account>-<region>" appended), the ECR repository name (lower case)
@@ -215,8 +216,9 @@ class JobDefinition(Strict):
         for key in value:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
-            if key.startswith("AWS_BATCH"):
-                raise ValueError(f"{key!r}: names starting with AWS_BATCH are reserved by AWS Batch")
+            if key.startswith(contract.AWS_RESERVED_PREFIX):
+                reserved = contract.AWS_RESERVED_PREFIX
+                raise ValueError(f"{key!r}: names starting with {reserved} are reserved by AWS Batch")
         return value
 
     @field_validator("image")

@@ -14,6 +14,7 @@ from batchctl.infra.registry import ImportedRegistry
 from batchctl.infra.storage import Storage
 from batchctl.outputs import pascal
 from batchctl.retry_rules import definition_rules
+from batchctl.runner import contract
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 LOG_ENCRYPTION_REASON = (
@@ -34,12 +35,12 @@ def cluster_environment(config: ClusterConfig, storage: Storage) -> dict[str, st
     goes to the global endpoint, which the S3 gateway endpoint of a cluster with no egress does not serve.
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html#VirtualHostingBackwardsCompatibility
     """
-    environment = {"BATCHCTL_CLUSTER": config.name, "AWS_REGION": Aws.REGION, "AWS_DEFAULT_REGION": Aws.REGION}
+    environment = {contract.CLUSTER: config.name, "AWS_REGION": Aws.REGION, "AWS_DEFAULT_REGION": Aws.REGION}
     if storage.outputs_bucket:
-        environment["BATCHCTL_OUTPUTS_BUCKET"] = storage.outputs_bucket.name
+        environment[contract.OUTPUTS_BUCKET] = storage.outputs_bucket.name
     for role in ("workspace", "inputs"):
         if role in storage.by_role:
-            environment[f"BATCHCTL_{role.upper()}_BUCKET"] = storage.by_role[role].name
+            environment[contract.BUCKET_VARIABLES[role]] = storage.by_role[role].name
     return environment
 
 

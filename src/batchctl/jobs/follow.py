@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
+from batchctl.jobs.lookups import log_group_of
 from batchctl.jobs.records import JobRecord, job_not_found
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.show import log_group_of
 
 POLL_SECONDS = 2.0
 

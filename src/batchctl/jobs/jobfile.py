@@ -1,5 +1,8 @@
 """Load a job file: render the template, read the YAML, validate it, check the dependency graph.
 
+A job file is a mapping with `jobs:` (and `tags:`), or a list of jobs; the Terraform project's keys are read too
+(seed.py).
+
 Every problem names the file, the line, the job and the field, and suggests a fix where it can:
 `jobs.yaml:7: job "hello": memroy: unknown key (did you mean "memory"?)`. Lines are those of the rendered
 text; when rendering changed the number of lines the file is called `jobs.yaml (rendered)` (see --dry-run).
@@ -15,7 +18,7 @@ from typing import Any
 
 from batchctl.config.loader import Loc, dotted, parse_yaml, validate_document
 from batchctl.errors import ConfigError
-from batchctl.jobs import graph, template
+from batchctl.jobs import graph, seed, template
 from batchctl.jobs.models import Job, JobFileModel
 
 _JOB_LOCATION = re.compile(r"\bjobs\[(\d+)\](\.?)")
@@ -38,8 +41,11 @@ class JobFile:
         return [self.jobs[index] for index in self.order]
 
 
-def load_job_file(path: Path, variables: Mapping[str, str]) -> JobFile:
+def load_job_file(path: Path, variables: Mapping[str, str], builtins: template.Builtins | None = None) -> JobFile:
+    """Render (with the submit's own variables, then `variables`, which win) and read a job file."""
     text = template.read_template(path)
+    if builtins is not None:
+        variables = {**builtins.variables(text), **variables}
     rendered = template.render(text, variables, str(path))
     source = str(path) if rendered.count("\n") == text.count("\n") else f"{path} (rendered)"
     return parse_job_file(rendered, source)
@@ -51,6 +57,7 @@ def parse_job_file(rendered: str, source: str) -> JobFile:
         source,
         hint="check indentation and quoting on that line (and what the template rendered there: --dry-run)",
     )
+    data, lines = seed.to_batchctl(data, lines, source)
     try:
         model = validate_document(JobFileModel, data, lines, source)
     except ConfigError as exc:

@@ -9,9 +9,9 @@ from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
 from batchctl.errors import BatchctlError
 from batchctl.jobs.follow import drain
+from batchctl.jobs.lookups import describe_job, log_group_of
 from batchctl.jobs.records import JobRecord
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.show import describe_job, log_group_of
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,15 @@
                                       #   letters and digits (default: your user name without other characters)
         scheduling_priority: 10       # fair-share queues only: 0-9999, higher runs first within the share
         tags: {owner: me}
+        parameters: {input: s3://b/k}   # SubmitJob parameters: replace Ref::input in the definition's command
         depends_on:
           - other-job                 # runs after other-job succeeded (all its children, for an array)
           - {name: other-array, type: N_TO_N}   # child i after child i (arrays of the same size)
           - {type: SEQUENTIAL}        # this array's children one after the other, from index 0
 
 `inputs` may also be a list of keys or URLs; each input is then named after its file name without extension.
+The file may also be a plain list of jobs, and the Terraform project's keys (envvars, resources, jobId) are read
+as well: see seed.py.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from batchctl.config.models import MAX_AWS_INTEGER, Strict
+from batchctl.runner import contract
 
 # AWS allows 128 characters in a job name; the submission appends "-" and an 8-character batch id.
 SUBMISSION_SUFFIX_LENGTH = 9
@@ -82,6 +86,11 @@ class Job(Strict):
     timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
     tags: dict[str, str] = Field(default_factory=dict)
+    # SubmitJob's parameters replace `Ref::<name>` placeholders in the command and override the definition's defaults
+    # (https://docs.aws.amazon.com/batch/latest/userguide/example-use-parameters.html).
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="SubmitJob parameters: each replaces Ref::<name> in the command."
+    )
     depends_on: list[Dependency] = Field(default_factory=list, max_length=MAX_DEPENDENCIES)
     share: str | None = Field(
         default=None,
@@ -128,7 +137,7 @@ class Job(Strict):
             return [_scalar_text(item) for item in value]
         return value
 
-    @field_validator("environment", "tags", mode="before")
+    @field_validator("environment", "tags", "parameters", mode="before")
     @classmethod
     def _scalar_values(cls, value: Any) -> Any:
         return {key: _scalar_text(item) for key, item in value.items()} if isinstance(value, dict) else value
@@ -139,9 +148,10 @@ class Job(Strict):
         for key in value:
             if not ENV_NAME_PATTERN.fullmatch(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
-            if key.startswith("AWS_BATCH"):
-                raise ValueError(f"{key!r}: names starting with AWS_BATCH are reserved by AWS Batch")
-            if key == "BATCHCTL_JOB_NAME" or key.startswith("BATCHCTL_INPUT_"):
+            if key.startswith(contract.AWS_RESERVED_PREFIX):
+                reserved = contract.AWS_RESERVED_PREFIX
+                raise ValueError(f"{key!r}: names starting with {reserved} are reserved by AWS Batch")
+            if key == contract.JOB_NAME or key.startswith(contract.INPUT_PREFIX):
                 raise ValueError(f"{key!r} is set by batchctl: use the job's name and `inputs:` instead")
         return value
 
@@ -163,7 +173,7 @@ class Job(Strict):
     def _input_names(cls, value: dict[str, str]) -> dict[str, str]:
         upper = [name.upper() for name in value]
         if len(set(upper)) != len(upper):
-            raise ValueError("two input names differ only in case: each becomes BATCHCTL_INPUT_<NAME>")
+            raise ValueError(f"two input names differ only in case: each becomes {contract.INPUT_PREFIX}<NAME>")
         for name, location in value.items():
             if not INPUT_NAME_PATTERN.fullmatch(name):
                 raise ValueError(f"input name {name!r}: use letters, digits and '_' (it becomes an env variable)")

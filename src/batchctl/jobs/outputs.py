@@ -15,8 +15,8 @@ from typing import Any
 from batchctl.aws.batch import Batch
 from batchctl.aws.s3 import S3
 from batchctl.errors import BatchctlError
+from batchctl.jobs.lookups import describe_job, output_url
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.show import describe_job, output_url
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from batchctl.errors import BatchctlError, NotFoundError
-from batchctl.jobs.requests import JOB_NAME_ENV, JOB_TAG, SUBMISSION_TAG, SUBMITTER_TAG
+from batchctl.jobs.requests import JOB_TAG, SUBMISSION_TAG, SUBMITTER_TAG
+from batchctl.runner import contract
 
 ACTIVE_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 ALL_STATUSES = ACTIVE_STATUSES + TERMINAL_STATUSES
 NOT_STARTED_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE")
-# A re-run of some children of an earlier array (see batchctl.runner.job): child i stands for original index map[i].
-INDEX_MAP_ENV = "BATCHCTL_INDEX_MAP"
 RESUBMIT_OF_TAG = "batchctl:resubmit-of"  # on a resubmission: the id of the job it re-runs
 RESUBMIT_INDICES_TAG = "batchctl:resubmit-indices"  # and which original indices, e.g. "1 3 5-9"
 _ONE_DAY_MS = 86_400_000
@@ -29,12 +28,6 @@ def parse_statuses(text: str) -> tuple[str, ...]:
             f"unknown job status {', '.join(unknown) or repr(text)}", hint=f"use any of {','.join(ALL_STATUSES)}"
         )
     return statuses
-
-
-def parse_index_map(text: str) -> list[int]:
-    """`1,3` -> [1, 3]; anything the runner would reject reads as no map."""
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    return [int(item) for item in items] if all(item.isdigit() for item in items) else []
 
 
 def job_not_found(job_id: str, target: str) -> NotFoundError:
@@ -96,8 +89,12 @@ class JobRecord:
 
     @property
     def index_map(self) -> list[int]:
-        """The original indices this job's children stand for (BATCHCTL_INDEX_MAP); empty when it has none."""
-        return parse_index_map(self.environment.get(INDEX_MAP_ENV, ""))
+        """The original indices this job's children stand for (BATCHCTL_INDEX_MAP); empty when it has none, and
+        for a map the runner refuses (the job then failed before writing anything)."""
+        try:
+            return contract.parse_index_map(self.environment.get(contract.INDEX_MAP, ""))
+        except contract.IndexMapError:
+            return []
 
     @property
     def resubmit_of(self) -> str | None:
@@ -113,7 +110,7 @@ class JobRecord:
         log_options = (container.get("logConfiguration") or {}).get("options") or {}
         return cls(
             id=detail["jobId"],
-            name=tags.get(JOB_TAG) or environment.get(JOB_NAME_ENV) or detail.get("jobName", ""),
+            name=tags.get(JOB_TAG) or environment.get(contract.JOB_NAME) or detail.get("jobName", ""),
             aws_name=detail.get("jobName", ""),
             status=detail.get("status", ""),
             status_reason=detail.get("statusReason", "") or "",

@@ -15,12 +15,11 @@ from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
 from batchctl.retry_rules import definition_rules, retry_strategy
+from batchctl.runner import contract
 
 SUBMITTER_TAG = "submitter"
 JOB_TAG = "batchctl:job"
 SUBMISSION_TAG = "batchctl:submission"
-JOB_NAME_ENV = "BATCHCTL_JOB_NAME"
-INPUT_ENV_PREFIX = "BATCHCTL_INPUT_"
 MAX_TAGS = limits.MAX_TAGS  # AWS limit per resource
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 # The share of a user whose name has no letter or digit at all.
@@ -72,7 +71,7 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
     """One request per job, in submission order. Names that do not resolve are errors located in the file."""
     planned = []
     for index in job_file.order:
-        job = job_file.jobs[index]
+        job = canonical_job(job_file, index, resolver)
         try:
             queue = resolver.queue(job.queue)
         except BatchctlError as exc:
@@ -96,6 +95,8 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         }
         if job.array_size:
             request["arrayProperties"] = {"size": job.array_size}
+        if job.parameters:
+            request["parameters"] = dict(job.parameters)
         if job.timeout:
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
         if job.retries:
@@ -110,6 +111,21 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
         limits.check_request(sized, functools.partial(job_file.locate, index))
         planned.append(item)
     return planned
+
+
+def canonical_job(job_file: JobFile, index: int, resolver: Resolver) -> Job:
+    """The job with its queue and definition as batchctl.yaml names them (full AWS names of the cluster's own are
+    mapped back onto short names; ARNs stay)."""
+    job = job_file.jobs[index]
+    try:
+        queue = resolver.canonical_queue(job.queue)
+    except BatchctlError as exc:
+        raise _located(exc, job_file.locate(index, "queue")) from None
+    try:
+        definition = resolver.canonical_job_definition(job.definition)
+    except BatchctlError as exc:
+        raise _located(exc, job_file.locate(index, "definition")) from None
+    return job.model_copy(update={"queue": queue, "definition": definition})
 
 
 def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
@@ -165,9 +181,9 @@ def input_url(location: str, resolver: Resolver) -> str:
 
 
 def _overrides(job: Job, resolver: Resolver) -> dict[str, Any]:
-    environment = {**job.environment, JOB_NAME_ENV: job.name}
+    environment = {**job.environment, contract.JOB_NAME: job.name}
     for name, location in job.inputs.items():
-        environment[INPUT_ENV_PREFIX + name.upper()] = input_url(location, resolver)
+        environment[contract.input_variable(name)] = input_url(location, resolver)
     overrides: dict[str, Any] = {"environment": [{"name": key, "value": value} for key, value in environment.items()]}
     if job.command is not None:
         overrides["command"] = list(job.command)

@@ -2,6 +2,14 @@
 
 Without outputs (a dry run, which calls no AWS API) names are checked against batchctl.yaml and resolve to
 placeholders that name the stack output they would come from, e.g. `<output QueueCpu>`.
+
+A job file names a queue or a job definition in one of three ways, tried in this order:
+1. the short name of batchctl.yaml (`cpu`);
+2. the full AWS name of one of the cluster's own (`demo-cpu`, `demo-helloworld`, `demo-helloworld:3`), as job files
+   of the Terraform project do: the names of the deployed queues and definitions in the stack outputs (in a dry run:
+   `<cluster>-<short>`, the names deploy gives them). A revision must be the deployed one;
+3. an ARN, of this cluster or another, used as it is.
+Anything else is refused with the cluster's names listed.
 """
 
 from __future__ import annotations
@@ -32,10 +40,31 @@ class Resolver:
         return self.outputs is None
 
     def queue(self, name: str) -> str:
-        return self._resolve(keys.QUEUE, name, [queue.name for queue in self.config.queues])
+        """The ARN of a queue named in any of the three ways (a placeholder in a dry run)."""
+        return self._resolve(keys.QUEUE, self.canonical_queue(name), [queue.name for queue in self.config.queues])
 
     def job_definition(self, name: str) -> str:
-        return self._resolve(keys.JOB_DEFINITION, name, [jd.name for jd in self.config.job_definitions])
+        configured = [jd.name for jd in self.config.job_definitions]
+        return self._resolve(keys.JOB_DEFINITION, self.canonical_job_definition(name), configured)
+
+    def canonical_queue(self, name: str) -> str:
+        """A queue of the job file as batchctl.yaml names it (the short name), or the ARN given."""
+        return self._canonical(keys.QUEUE, name, [queue.name for queue in self.config.queues])
+
+    def canonical_job_definition(self, name: str) -> str:
+        """A job definition as batchctl.yaml names it (the short name), or the ARN given."""
+        configured = [jd.name for jd in self.config.job_definitions]
+        base, _, revision = name.rpartition(":")
+        if not (base and revision.isdigit()) or name.startswith("arn:") or name in configured:
+            return self._canonical(keys.JOB_DEFINITION, name, configured)
+        short = self._canonical(keys.JOB_DEFINITION, base, configured)
+        deployed = self._aws_names(keys.JOB_DEFINITION, configured, revision=True).get(short, "")
+        if self.outputs is not None and deployed.rpartition(":")[2] != revision:
+            raise ConfigError(
+                f"job definition {name!r}: the cluster's {base} is at revision {deployed.rpartition(':')[2] or '?'}",
+                hint=f"use {short} (the deployed revision), or give the ARN of revision {revision}",
+            )
+        return short
 
     def queues(self) -> dict[str, str]:
         """Short name -> ARN of every deployed queue of this cluster, in batchctl.yaml's order."""
@@ -86,6 +115,38 @@ class Resolver:
                 f"{what} {name!r} is in batchctl.yaml but not deployed", hint="deploy it: batchctl deploy"
             )
         raise _unknown(what, name, [short for short in configured if keys.output_key(kind, short) in self.outputs])
+
+    def _canonical(self, kind: str, name: str, configured: list[str]) -> str:
+        if name.startswith("arn:") or name in configured:
+            return name
+        names = self._aws_names(kind, configured)
+        found = next((short for short, aws_name in names.items() if aws_name == name), None)
+        if found is not None:
+            return found
+        what = _KINDS[kind]
+        listed = ", ".join(f"{short} ({aws_name})" for short, aws_name in names.items()) or "(none deployed)"
+        prefix = f"{self.config.name}-"
+        add = (
+            f"; or add a {what} named {name.removeprefix(prefix)!r} to batchctl.yaml and deploy"
+            if name.startswith(prefix) and len(name) > len(prefix)
+            else ""
+        )
+        raise UnknownNameError(
+            f"unknown {what} {name!r}{did_you_mean(name, [*names, *names.values()])}; the {what}s of cluster "
+            f"{self.config.name}: {listed}",
+            hint=f"use a {what}'s name from batchctl.yaml, its full AWS name or an ARN{add}",
+        )
+
+    def _aws_names(self, kind: str, configured: list[str], revision: bool = False) -> dict[str, str]:
+        """Short name -> AWS name of the cluster's queues or definitions: from the deployed ARNs (the stack outputs),
+        else (a dry run, or not deployed yet: resolving then says so) the names deploy gives them. `revision` keeps
+        a deployed definition's `:N`."""
+        deployed = {} if self.outputs is None else self._deployed(kind, configured)
+        names = {}
+        for short in configured:
+            name = _arn_name(deployed[short]) if short in deployed else self.config.resource_name(short)
+            names[short] = name if revision else name.rsplit(":", 1)[0]
+        return names
 
     def _deployed(self, kind: str, configured: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -12,7 +12,7 @@ an array's SEQUENTIAL order is.
   have at least 2 children. The failed children come from ListJobs(arrayJobId, jobStatus=FAILED), one call per
   1000 failed children, where DescribeJobs of every child would take ceil(N/100) calls for N children; a SUCCEEDED
   parent needs no call at all.
-- The name is `<original AWS name>-r<n>`, n one more than the resubmissions found (batchctl.jobs.show), so the
+- The name is `<original AWS name>-r<n>`, n one more than the resubmissions found (batchctl.jobs.resubmissions), so the
   original finds its resubmissions with one ListJobs call. It is submitted by submit_once: looked up by that name
   before any retry, never created twice.
 - Tags: the original's, with `submitter` = who resubmits, `batchctl:resubmit-of` = the original's id and
@@ -32,27 +32,16 @@ from typing import Any
 
 from batchctl.aws.batch import Batch
 from batchctl.errors import BatchctlError
-from batchctl.jobs.records import (
-    INDEX_MAP_ENV,
-    RESUBMIT_INDICES_TAG,
-    RESUBMIT_OF_TAG,
-    JobRecord,
-    job_not_found,
-)
-from batchctl.jobs.requests import JOB_NAME_ENV, JOB_TAG, MAX_TAGS, SUBMITTER_TAG
+from batchctl.jobs.lookups import job_output_base
+from batchctl.jobs.records import RESUBMIT_INDICES_TAG, RESUBMIT_OF_TAG, JobRecord, job_not_found
+from batchctl.jobs.requests import JOB_TAG, MAX_TAGS, SUBMITTER_TAG
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.show import (
-    OUTPUT_PREFIX_ENV,
-    RESUBMISSION_MARK,
-    find_resubmissions,
-    output_base,
-    resubmission_base,
-)
+from batchctl.jobs.resubmissions import find_resubmissions, resubmission_name
 from batchctl.jobs.submit import SubmittedJob, submit_once
+from batchctl.runner import contract
 
 MAX_SUBMIT_BYTES = 30 * 1024  # AWS Batch's limit on a SubmitJob payload
 MAX_TAG_VALUE = 256
-RESERVED_ENV_PREFIX = "AWS_BATCH"  # set by AWS Batch; SubmitJob refuses overrides of them
 RESERVED_TAG_PREFIX = "aws:"
 
 Sleep = Callable[[float], None]
@@ -99,8 +88,8 @@ def resubmit_job(
         raise BatchctlError(f"nothing to resubmit: no child of job {original.id} FAILED")
     coverage = coverage_of(original, failed)
     number = 1 + max((item.number for item in find_resubmissions(batch, original)), default=0)
-    name = f"{resubmission_base(original.aws_name)}{RESUBMISSION_MARK}{number}"
-    request = resubmission_request(detail, original, coverage, name, user, output_base(original, resolver))
+    name = resubmission_name(original.aws_name, number)
+    request = resubmission_request(detail, original, coverage, name, user, job_output_base(original, resolver))
     result = ResubmitResult(original.id, original.name, coverage.indices, request, dry_run=dry_run)
     if dry_run:
         return result
@@ -151,7 +140,7 @@ def coverage_of(original: JobRecord, failed: list[int] | None) -> Coverage:
         return Coverage(current or list(range(original.array_size or 0)), original.array_size, current)
     if current and max(failed) >= len(current):
         raise BatchctlError(
-            f"job {original.id}: {INDEX_MAP_ENV} has {len(current)} indices but child {max(failed)} failed"
+            f"job {original.id}: {contract.INDEX_MAP} has {len(current)} indices but child {max(failed)} failed"
         )
     indices = [current[index] for index in failed] if current else list(failed)
     return Coverage(indices, len(indices) if len(indices) > 1 else None, indices)
@@ -201,7 +190,8 @@ def resubmission_request(
     if size > MAX_SUBMIT_BYTES:
         raise BatchctlError(
             f"the resubmission of job {original.id} would be a {size // 1024} KiB SubmitJob request, over AWS's "
-            f"{MAX_SUBMIT_BYTES // 1024} KiB: {len(coverage.indices or [])} indices are too many for {INDEX_MAP_ENV}",
+            f"{MAX_SUBMIT_BYTES // 1024} KiB: {len(coverage.indices or [])} indices are too many for "
+            f"{contract.INDEX_MAP}",
             hint=f"re-run the whole array: batchctl resubmit {original.id}",
         )
     return request
@@ -221,14 +211,17 @@ def format_indices(indices: list[int], separator: str = ",") -> str:
 
 
 def _environment(original: JobRecord, coverage: Coverage, output_prefix: str | None) -> list[dict[str, str]]:
-    environment = {key: value for key, value in original.environment.items() if not key.startswith(RESERVED_ENV_PREFIX)}
-    environment.pop(INDEX_MAP_ENV, None)
+    # SubmitJob refuses overrides of the variables AWS Batch sets itself.
+    environment = {
+        key: value for key, value in original.environment.items() if not key.startswith(contract.AWS_RESERVED_PREFIX)
+    }
+    environment.pop(contract.INDEX_MAP, None)
     if coverage.index_map:
-        environment[INDEX_MAP_ENV] = ",".join(str(index) for index in coverage.index_map)
+        environment[contract.INDEX_MAP] = contract.format_index_map(coverage.index_map)
     if output_prefix:
-        environment[OUTPUT_PREFIX_ENV] = output_prefix
-    if JOB_NAME_ENV not in environment and JOB_TAG in original.tags:
-        environment[JOB_NAME_ENV] = original.tags[JOB_TAG]
+        environment[contract.OUTPUT_PREFIX] = output_prefix
+    if contract.JOB_NAME not in environment and JOB_TAG in original.tags:
+        environment[contract.JOB_NAME] = original.tags[JOB_TAG]
     return [{"name": key, "value": value} for key, value in environment.items()]
 
 

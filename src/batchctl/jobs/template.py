@@ -1,7 +1,10 @@
 """Job files are Jinja2 templates: rendered with the submit's variables before they are read as YAML.
 
-Variables: `timestamp` (UTC, `20260102-150405`, safe in job names), `user` (also `username`), `cluster`, and
-every key=value of the command line (which win). An undefined variable is an error that names it and its line;
+Variables: `timestamp` (UTC, `20260102-150405`, safe in job names), `user` (also `username`), `cluster` (also
+`project`), `unique_id` (the submission's id, 8 hex characters), and every key=value of the command line (which
+win). A file that is a YAML list of jobs (the form of the Terraform project's job files: its first line of YAML
+starts with `- `) gets `timestamp` as that project's tool gave it: epoch seconds, e.g. `1767366245`.
+An undefined variable is an error that names it and its line;
 `{{ name | default('x') }}` and `{% if name is defined %}` are the ways to make one optional.
 Rendering is sandboxed and bounded (sandbox.py): no Python internals, no other files, no endless loops.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,9 +31,41 @@ _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def builtin_variables(user: str, cluster: str, now: datetime | None = None) -> dict[str, str]:
+def builtin_variables(
+    user: str, cluster: str, now: datetime | None = None, *, unique_id: str = "", list_form: bool = False
+) -> dict[str, str]:
     moment = now or datetime.now(UTC)
-    return {"timestamp": moment.strftime("%Y%m%d-%H%M%S"), "user": user, "username": user, "cluster": cluster}
+    timestamp = str(int(moment.timestamp())) if list_form else moment.strftime("%Y%m%d-%H%M%S")
+    variables = {"timestamp": timestamp, "user": user, "username": user, "cluster": cluster, "project": cluster}
+    if unique_id:
+        variables["unique_id"] = unique_id
+    return variables
+
+
+@dataclass(frozen=True)
+class Builtins:
+    """What the submit itself knows (who, which cluster, which submission, when): the template's own variables
+    once the form of the file is known."""
+
+    user: str
+    cluster: str
+    unique_id: str
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def variables(self, text: str) -> dict[str, str]:
+        return builtin_variables(
+            self.user, self.cluster, self.now, unique_id=self.unique_id, list_form=is_list_form(text)
+        )
+
+
+def is_list_form(text: str) -> bool:
+    """Whether a template's first line of YAML (after comments, Jinja2 tags and `---`) starts a list item."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "{%", "{#", "---")):
+            continue
+        return stripped == "-" or stripped.startswith("- ")
+    return False
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:

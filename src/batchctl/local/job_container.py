@@ -15,6 +15,7 @@ from moto import settings
 
 from batchctl.local import behaviours, moto_adapter, scheduler
 from batchctl.local.job_state import state_of
+from batchctl.runner import contract
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 CONTAINER_NAME = "default"  # the container name AWS Batch gives a job's ECS task
@@ -52,15 +53,15 @@ def compute_environment_name(job: Any) -> str | None:
 def batch_variables(job: Any) -> dict[str, str]:
     """The ``AWS_BATCH_*`` variables AWS Batch sets in every job container (a reserved prefix: they always win)."""
     variables = {
-        "AWS_BATCH_JOB_ID": job.job_id,
-        "AWS_BATCH_JOB_ATTEMPT": str(state_of(job).attempt_number),
+        contract.AWS_JOB_ID: job.job_id,
+        contract.AWS_ATTEMPT: str(state_of(job).attempt_number),
         "AWS_BATCH_JQ_NAME": job.job_queue.name,
     }
     environment_name = compute_environment_name(job)
     if environment_name:
         variables["AWS_BATCH_CE_NAME"] = environment_name
     if "index" in job.array_properties:
-        variables["AWS_BATCH_JOB_ARRAY_INDEX"] = str(job.array_properties["index"])
+        variables[contract.AWS_ARRAY_INDEX] = str(job.array_properties["index"])
         parent = parent_array_job(job)
         if parent is not None and "size" in parent.array_properties:
             variables["AWS_BATCH_JOB_ARRAY_SIZE"] = str(parent.array_properties["size"])

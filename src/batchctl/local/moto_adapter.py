@@ -49,6 +49,7 @@ from moto.moto_api._internal.managed_state_model import ManagedState  # noqa: E4
 
 from batchctl.local import executor, job_queues  # noqa: E402
 from batchctl.local.patching import PatchSet, record_undo, replace_attribute  # noqa: E402
+from batchctl.runner import contract  # noqa: E402
 
 # --- accessors for the executor -----------------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ def patch_job_environment_accumulates_on_every_read() -> None:
         overridden = {entry["name"] for entry in overrides}
         definition = (job.job_definition.container_properties or {}).get("environment") or []
         merged = overrides + [dict(entry) for entry in definition if entry["name"] not in overridden]
-        merged.append({"name": "AWS_BATCH_JOB_ID", "value": job.job_id})
+        merged.append({"name": contract.AWS_JOB_ID, "value": job.job_id})
         return merged
 
     replace_attribute(Job, "_get_container_property", get_container_property)

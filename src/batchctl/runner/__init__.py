@@ -5,5 +5,6 @@ command in its own process group, forwards stop signals to it, uploads the works
 report to S3 (also when the command fails) and exits with the command's exit code.
 
 It runs inside job images that have only Debian's python3 and python3-boto3, so it imports nothing but the
-standard library and boto3, and nothing else from batchctl. The environment contract is in `settings`.
+standard library and boto3, and nothing else from batchctl. The contract with the rest of batchctl (variable names,
+output prefix, index map) is in `contract`.
 """

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import log, settings
+from . import contract, log
 from .s3client import client_config, describe_error
 
 ECS_METADATA_URI = "ECS_CONTAINER_METADATA_URI_V4"
@@ -70,6 +70,6 @@ def _batch_client(environ: Mapping[str, str]) -> Any:
 def lookup_for(environ: Mapping[str, str]) -> Callable[[str], str | None] | None:
     """The name lookup for identify_job, when the name places the outputs (the outputs bucket, no override):
     a job that uploads nothing never imports boto3."""
-    if environ.get(settings.OUTPUT_PREFIX, "").strip() or not environ.get(settings.OUTPUTS_BUCKET, "").strip():
+    if environ.get(contract.OUTPUT_PREFIX, "").strip() or not environ.get(contract.OUTPUTS_BUCKET, "").strip():
         return None
     return lambda job_id: aws_job_name(job_id, environ)

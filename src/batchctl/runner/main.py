@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import log, settings
+from . import contract, log, settings
 from .args import expand_arguments
 from .errors import EXIT_RUNNER_FAILURE, EXIT_USAGE, SIGNAL_EXIT_BASE, RunnerError
 from .job import command_environment, identify_job, output_location
@@ -35,7 +35,7 @@ USAGE = """usage: batchctl-run [--] COMMAND [ARGUMENT ...]
 Runs COMMAND as a batch job: stages BATCHCTL_INPUT_<NAME>=s3://... into <workspace>/inputs/<name>/, expands
 `env:NAME` arguments and `${NAME}` inside arguments, forwards SIGTERM/SIGINT/SIGHUP, uploads
 <workspace>/outputs/ and a usage report to S3 and exits with COMMAND's exit code.
-Environment variables: see the batchctl.runner.settings module."""
+Environment variables: see the batchctl.runner.contract module."""
 
 
 class _LazyS3Client:
@@ -120,10 +120,10 @@ def _prepare(
 ) -> _Prepared:
     """Settings, identity, output prefix, arguments, workspace: no network but the job-name lookup."""
     stop.grace_seconds = settings.positive_float(
-        environ, settings.STOP_GRACE_SECONDS, settings.DEFAULT_STOP_GRACE_SECONDS
+        environ, contract.STOP_GRACE_SECONDS, settings.DEFAULT_STOP_GRACE_SECONDS
     )
     interval = settings.positive_float(
-        environ, settings.USAGE_INTERVAL_SECONDS, settings.DEFAULT_USAGE_INTERVAL_SECONDS
+        environ, contract.USAGE_INTERVAL_SECONDS, settings.DEFAULT_USAGE_INTERVAL_SECONDS
     )
     record.identity = identify_job(environ, lookup_for(environ))
     record.output_location = output_location(record.identity, environ)

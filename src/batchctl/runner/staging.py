@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import settings
+from . import contract
 from .errors import RunnerError, UsageError
 from .s3client import describe_error
 from .s3url import S3Url
@@ -38,11 +38,11 @@ class StagedInput:
 def input_specs(environ: Mapping[str, str], inputs_dir: Path) -> list[InputSpec]:
     specs = []
     for variable in sorted(environ):
-        if not variable.startswith(settings.INPUT_PREFIX):
+        if not variable.startswith(contract.INPUT_PREFIX):
             continue
-        name = variable[len(settings.INPUT_PREFIX) :].lower()
+        name = variable[len(contract.INPUT_PREFIX) :].lower()
         if not name:
-            raise UsageError(f"{variable} has no input name after {settings.INPUT_PREFIX}")
+            raise UsageError(f"{variable} has no input name after {contract.INPUT_PREFIX}")
         source = S3Url.parse(environ[variable].strip(), what=variable)
         specs.append(InputSpec(name, source, inputs_dir / name))
     return specs
