@@ -19,36 +19,67 @@ EXIT_INTERRUPTED = 130
 
 def run(entry: Callable[..., object], args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
+    render.reset()
+    code, error = _run(entry, args)
+    if error is not None and wants_json(args) and not render.json_written():
+        render.as_json({"error": {**error, "exit_code": code}})
+    return code
+
+
+def wants_json(args: list[str]) -> bool:
+    """`-o json` anywhere before `--` (before or after the command), read from the words themselves: a usage
+    error can come before click has parsed any option."""
+    words = args[: args.index("--")] if "--" in args else args
+    for i, word in enumerate(words):
+        if word in ("-o", "--output") and i + 1 < len(words):
+            if words[i + 1] == "json":
+                return True
+        elif word in ("-ojson", "--output=json"):
+            return True
+    return False
+
+
+def _run(entry: Callable[..., object], args: list[str]) -> tuple[int, dict[str, object] | None]:
+    """The exit code, and the error (kind, message, hint, details) when there was one."""
     debug = "--debug" in args
     try:
         # Without standalone mode click returns (not raises) a command's `click.exceptions.Exit(code)`.
         returned = entry.main(args=args, prog_name="batchctl", standalone_mode=False)  # type: ignore[attr-defined]
         if isinstance(returned, int) and not isinstance(returned, bool):
-            return returned
+            return returned, _failed(returned)
     except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
+        return int(exc.exit_code), _failed(int(exc.exit_code))
     except click.UsageError as exc:
         exc.show()
-        return EXIT_USAGE
+        return EXIT_USAGE, _error("UsageError", exc.format_message())
     except click.ClickException as exc:
         exc.show()
-        return exc.exit_code
+        return exc.exit_code, _error(type(exc).__name__, exc.format_message())
     except (KeyboardInterrupt, click.Abort):
         render.err.print("\nInterrupted.")
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, _error("Interrupted", "interrupted")
     except BatchctlError as exc:
         if debug:
             traceback.print_exc()
         _print_error(exc.message, exc.details, exc.hint)
-        return exc.exit_code
+        return exc.exit_code, _error(type(exc).__name__, exc.message, exc.hint, exc.details)
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        _print_error(
-            f"unexpected {type(exc).__name__}: {exc}", [], None if debug else "run again with --debug for the traceback"
-        )
-        return EXIT_ERROR
-    return 0
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        hint = None if debug else "run again with --debug for the traceback"
+        _print_error(message, [], hint)
+        return EXIT_ERROR, _error("UnexpectedError", message, hint)
+    return 0, None
+
+
+def _error(kind: str, message: str, hint: str | None = None, details: list[str] | None = None) -> dict[str, object]:
+    return {"type": kind, "message": message, "hint": hint, "details": details or []}
+
+
+def _failed(code: int) -> dict[str, object] | None:
+    """A command that ended with a bare exit code (`local status` when nothing runs) and printed no result."""
+    return None if code == 0 else _error("Failed", f"exit code {code}")
 
 
 def _print_error(message: str, details: list[str], hint: str | None) -> None:

@@ -8,8 +8,7 @@ import click
 
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
-from batchctl.cli.job_commands import output_option
-from batchctl.cli.options import pass_app
+from batchctl.cli.options import output_option, pass_app
 
 
 @click.group("image")
@@ -24,18 +23,17 @@ def image_group() -> None:
 @pass_app
 def build(app: AppContext, directory: Path, tag: str | None) -> None:
     """Build DIRECTORY's Dockerfile as <repository URI>:<tag> (host networking)."""
-    from batchctl.api import Batchctl
-
-    image = Batchctl(app.config(), app.aws).build_image(directory, tag, on_line=render.note)
+    api = app.api()
+    image = api.build_image(directory, tag, on_line=render.note)
     if app.json:
         render.as_json(image)
     else:
         render.ok(f"built {image.reference} ({image.image_id})")
         click.echo(image.reference)
-    if app.target().is_local:
+    if api.is_local:
         render.hint("the local emulator runs this image as it is: no push needed")
     else:
-        render.hint(f"next: batchctl image push {image.reference.rsplit(':', 1)[1]}")
+        render.hint(f"next: {app.command()} image push {image.reference.rsplit(':', 1)[1]}")
 
 
 @image_group.command()
@@ -44,9 +42,7 @@ def build(app: AppContext, directory: Path, tag: str | None) -> None:
 @pass_app
 def push(app: AppContext, tags: tuple[str, ...]) -> None:
     """Push TAGS of the cluster repository (default: every one built here) with an ECR login token."""
-    from batchctl.api import Batchctl
-
-    result = Batchctl(app.config(), app.aws).push_image(list(tags) or None, on_line=render.note)
+    result = app.api().push_image(list(tags) or None, on_line=render.note)
     if app.json:
         render.as_json(result)
         return

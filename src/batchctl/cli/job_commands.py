@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -20,12 +20,10 @@ from batchctl.jobs.resubmit import ResubmitResult, format_indices
 from batchctl.jobs.show import JobView
 from batchctl.jobs.template import parse_assignments
 from batchctl.jobs.wait import count_by_status, require_success
-from batchctl.paths import DEFAULT_CONFIG_FILE
 
 if TYPE_CHECKING:
     from batchctl.api import Batchctl, SubmitResult
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
 _JOB_FILE_HELP = """
@@ -43,37 +41,12 @@ after the file. A bare key under `inputs:` means an object of the cluster's inpu
 """
 
 
-def output_option(func: F) -> F:
-    """`-o json` after the command too (`batchctl jobs -o json`), same as before it."""
-
-    def remember(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
-        if value:
-            ctx.find_object(AppContext).output = value  # type: ignore[union-attr]
-
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Choice(["table", "json"]),
-        expose_value=False,
-        callback=remember,
-        help="Result format.",
-    )(func)
-
-
 def _api(app: AppContext) -> Batchctl:
-    from batchctl.api import Batchctl  # imports the config models: not needed for --help
-
-    return Batchctl(app.config(), app.aws)
+    return app.api()
 
 
 def _command(app: AppContext) -> str:
-    """How to call batchctl again with the same cluster and target, for the hints after a command."""
-    words = ["batchctl"]
-    if app.local:
-        words.append("--local")
-    if str(app.config_path) != DEFAULT_CONFIG_FILE:
-        words.append(f"-f {app.config_path}")
-    return " ".join(words)
+    return app.command()
 
 
 @click.command(epilog=_JOB_FILE_HELP)
@@ -83,7 +56,6 @@ def _command(app: AppContext) -> str:
 @click.option("--wait", is_flag=True, help="Wait until every job has finished; exit 1 if any failed.")
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
 @click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
-@output_option
 @pass_app
 def submit(
     app: AppContext,
@@ -116,7 +88,6 @@ def submit(
 @click.option("--failed-only", is_flag=True, help="Only an array's FAILED children (a failed plain job: itself).")
 @click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
 @click.option("--wait", is_flag=True, help="Wait until the new job has finished; exit 1 if it failed.")
-@output_option
 @pass_app
 def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wait: bool) -> None:
     """Run a finished job again as a new job whose outputs land where the original's did.
@@ -172,7 +143,6 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     callback=parsed_by(parse_since),
     help="Created within this long (30m, 24h, 7d) or since a date (2026-01-31).",
 )
-@output_option
 @pass_app
 def jobs(
     app: AppContext,
@@ -227,7 +197,6 @@ def jobs(
 
 @click.command()
 @click.argument("job_id")
-@output_option
 @pass_app
 def show(app: AppContext, job_id: str) -> None:
     """Show a job: status and reason, attempts, array children, log stream, outputs."""
@@ -315,7 +284,6 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
 @click.command()
 @click.argument("job_ids", nargs=-1, required=True)
 @click.option("-r", "--reason", help="Recorded on the jobs (default: who cancelled them).")
-@output_option
 @pass_app
 def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> None:
     """Cancel jobs that have not started and terminate running ones (array children included)."""
@@ -332,7 +300,6 @@ def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> Non
 
 @click.command()
 @click.option("-a", "--all", "all_queues", is_flag=True, help="Every queue of the account and region.")
-@output_option
 @pass_app
 def queues(app: AppContext, all_queues: bool) -> None:
     """Queues: state, priority, compute environments in order, jobs by status."""
@@ -360,7 +327,6 @@ def queues(app: AppContext, all_queues: bool) -> None:
 @click.argument("job_id")
 @click.option("-i", "--index", type=click.IntRange(min=0), help="Only this array child's outputs.")
 @click.option("-d", "--download", type=click.Path(file_okay=False, path_type=Path), help="Copy the files here.")
-@output_option
 @pass_app
 def outputs(app: AppContext, job_id: str, index: int | None, download: Path | None) -> None:
     """List (or download) the files a job uploaded to the outputs bucket."""

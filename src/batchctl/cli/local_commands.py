@@ -20,13 +20,14 @@ def local_group() -> None:
 @pass_app
 def up(app: AppContext, port: int | None, require_docker: bool) -> None:
     """Start the emulator in the background (idempotent) and check the Docker engine."""
+    from batchctl.api import local
     from batchctl.errors import BatchctlError
-    from batchctl.local import docker_engine, process
 
-    info = process.start(port=port)
-    docker = docker_engine.check()
+    state = local.up(port)
+    info, docker = state.emulator, state.docker
+    assert info is not None
     if app.json:
-        render.as_json({"emulator": info, "docker": docker})
+        render.as_json(state)
     else:
         render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, log {info.log_file})")
         if docker.available:
@@ -34,17 +35,21 @@ def up(app: AppContext, port: int | None, require_docker: bool) -> None:
         else:
             render.fail(f"no Docker engine: {docker.detail}")
             render.note("clusters deploy, but jobs cannot run until a Docker engine is reachable (see README)")
-        render.hint("next: batchctl --local deploy --yes")
+        render.hint(f"next: {app.command(local=True)} deploy --yes")
     if require_docker and not docker.available:
         raise BatchctlError(f"no Docker engine: {docker.detail}", hint="start one: scripts/setup-docker.sh")
 
 
 @local_group.command()
-def down() -> None:
+@pass_app
+def down(app: AppContext) -> None:
     """Stop the emulator (its state is in memory and is lost)."""
-    from batchctl.local import process
+    from batchctl.api import local
 
-    if process.stop():
+    result = local.down()
+    if app.json:
+        render.as_json(result)
+    elif result.stopped:
         render.ok("emulator stopped")
     else:
         render.note("the emulator was not running")
@@ -54,12 +59,12 @@ def down() -> None:
 @pass_app
 def local_status(app: AppContext) -> None:
     """Is the emulator running, and is a Docker engine reachable?"""
-    from batchctl.local import docker_engine, process
+    from batchctl.api import local
 
-    info = process.status()
-    docker = docker_engine.check()
+    state = local.status()
+    info, docker = state.emulator, state.docker
     if app.json:
-        render.as_json({"emulator": info, "docker": docker})
+        render.as_json(state)
     else:
         if info:
             render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
@@ -83,27 +88,21 @@ def interrupt(app: AppContext, job_id: str, index: int | None) -> None:
     The attempt fails with "Host EC2 (instance i-...) terminated." and is retried if the job's retry strategy says so
     (e.g. evaluateOnExit onStatusReason "Host EC2*" RETRY), so such rules can be tried locally.
     """
-    from batchctl.errors import BatchctlError, NotFoundError
-    from batchctl.local import process
+    from batchctl.api import local
+    from batchctl.errors import BatchctlError
 
     if not app.local:
         raise BatchctlError(
             "`local interrupt` acts on the local emulator only: add --local (AWS itself reclaims Spot hosts)",
-            hint=f"batchctl --local local interrupt {job_id}" + (f" --index {index}" if index is not None else ""),
+            hint=f"{app.command(local=True)} local interrupt {job_id}"
+            + (f" --index {index}" if index is not None else ""),
         )
-    target = f"{job_id}:{index}" if index is not None else job_id
-    try:
-        result = process.interrupt_job(target)
-    except process.EmulatorRefusedError as exc:
-        error = NotFoundError if exc.status == 404 else BatchctlError
-        raise error(str(exc), hint="list running jobs with `batchctl --local jobs --status RUNNING`") from None
-    except process.EmulatorError as exc:
-        raise BatchctlError(str(exc), hint="start it with `batchctl local up`") from None
+    result = local.interrupt(job_id, index)
     if app.json:
         render.as_json(result)
         return
-    render.ok(f"interrupted {target}: {result['statusReason']}")
-    render.hint(f"next: batchctl --local show {target}")
+    render.ok(f"interrupted {result.job_id}: {result.status_reason}")
+    render.hint(f"next: {app.command()} show {result.job_id}")
 
 
 COMMANDS = [local_group]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -47,6 +49,18 @@ class StackProgress:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar.live.is_started:
             self._bar.stop()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Take the bar off the terminal while a question is asked."""
+        running = self._bar.live.is_started
+        if running:
+            self._bar.stop()
+        try:
+            yield
+        finally:
+            if running:
+                self._bar.start()
 
     def expect(self, total: int) -> None:
         self._bar.update(self._task, total=total, completed=0)
