@@ -11,21 +11,46 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+# The result types the CLI renders, re-exported: the CLI imports them from here, never from the use cases.
+from batchctl.aws.cloudformation import Change, StackEvent
+from batchctl.cluster.destroy import DestroyPlan, DestroyResult
+from batchctl.cluster.progress import Progress
+from batchctl.cluster.status import HEALTHY_STATUSES, ClusterStatus, ResourceState
+
 if TYPE_CHECKING:
-    from batchctl.aws.cloudformation import Change
     from batchctl.aws.session import Aws
     from batchctl.cluster.deploy import Plan
-    from batchctl.cluster.destroy import DestroyPlan, DestroyResult
-    from batchctl.cluster.progress import Progress
-    from batchctl.cluster.status import ClusterStatus
-    from batchctl.cluster.validate import ValidationReport
+    from batchctl.cluster.validate import ValidationReport  # imports cfn-lint and checkov: only when validating
     from batchctl.config import ClusterConfig, Finding
+
+__all__ = [
+    "HEALTHY_STATUSES",
+    "Change",
+    "ClusterOperations",
+    "ClusterStatus",
+    "DeploySummary",
+    "DestroyPlan",
+    "DestroyResult",
+    "PlanSummary",
+    "Progress",
+    "ResourceState",
+    "StackChanges",
+    "StackEvent",
+    "SynthResult",
+]
 
 
 @dataclass(frozen=True)
 class SynthResult:
     stack: str
     template: dict[str, Any]
+
+    @property
+    def body(self) -> str:
+        """The template as CloudFormation reads it (what `batchctl synth` prints)."""
+        from batchctl.cluster.template import to_json
+
+        return to_json(self.template)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from batchctl.errors import BatchctlError, ConfigError
 
 # The SDK (and with it boto3 and pydantic) is imported inside the commands: `batchctl --help` stays quick.
 if TYPE_CHECKING:
-    from batchctl.api.cluster import PlanSummary
-    from batchctl.cluster.validate import ValidationReport
+    from batchctl.api.cluster import PlanSummary, ValidationReport
     from batchctl.config.costs import CostLine
 
 
@@ -127,7 +126,7 @@ def _print_security(report: ValidationReport) -> None:
 def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
     """Print the compute stack's CloudFormation template (JSON), or the data stack's."""
     result = app.api().synth(data=data_stack)
-    body = _template_json(result.template)
+    body = result.body
     if out_file:
         out_file.write_text(body + "\n", encoding="utf-8")
         if app.json:
@@ -138,12 +137,6 @@ def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
         render.as_json({"stack": result.stack, "template": result.template})
     else:
         click.echo(body)
-
-
-def _template_json(template: dict[str, object]) -> str:
-    from batchctl.cluster.template import to_json
-
-    return to_json(template)
 
 
 @click.command()
@@ -226,7 +219,7 @@ def status(app: AppContext) -> None:
 @pass_app
 def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
     """Delete the cluster; buckets holding objects are kept unless --delete-data."""
-    from batchctl.cluster.destroy import DestroyPlan
+    from batchctl.api.cluster import DestroyPlan
 
     api = app.api()
 
@@ -263,7 +256,7 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
 
 
 def _print_stack_state(name: str, status: str | None, suffix: str = "") -> None:
-    from batchctl.cluster.status import HEALTHY_STATUSES
+    from batchctl.api.cluster import HEALTHY_STATUSES
 
     if status is None:
         render.note(f"{name}: not deployed")

@@ -11,8 +11,7 @@ from batchctl.paths import DEFAULT_CONFIG_FILE
 from batchctl.targets import Target, TargetRequest
 
 if TYPE_CHECKING:
-    from batchctl.api import Batchctl
-    from batchctl.aws.session import Aws
+    from batchctl.api import Aws, Batchctl
     from batchctl.config import ClusterConfig
 
 # The SDK, boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.

@@ -78,7 +78,7 @@ def submit(
         return
     _print_submitted(app, result)
     if follow:
-        _print_follow(api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
+        _print_follow(app, api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
     if wait or follow:
         require_success(_wait(api, [job.job_id for job in result.jobs]))
 
@@ -260,11 +260,28 @@ def show(app: AppContext, job_id: str) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it finishes.")
 @pass_app
 def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
-    """Print a job's log (CloudWatch Logs)."""
+    """Print a job's log (CloudWatch Logs).
+
+    With -o json: one object {job_id, group, stream, status, events: [{timestamp, message}]}; with --follow, one
+    JSON object per line as events come ({label, timestamp, message} or {label, notice}).
+    """
     api = _api(app)
     source = api.log_source(job_id, index=index, attempt=attempt)
     if follow and attempt is None:
-        _print_follow(api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
+        _print_follow(app, api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
+        return
+    if app.json:
+        events = list(api.read_logs(source)) if source.stream is not None else []
+        render.as_json(
+            {
+                "job_id": source.job.id,
+                "status": source.job.status,
+                "group": source.group,
+                "stream": source.stream,
+                "waiting": source.waiting_message if source.stream is None else None,
+                "events": events,
+            }
+        )
         return
     if source.stream is None:
         render.note(source.waiting_message)
@@ -378,7 +395,7 @@ def _rerun(result: ResubmitResult) -> str:
     """What a resubmission runs: `indices 1,3 as an array of 2`, `index 3 as a plain job`, `the whole job`."""
     if result.indices is None:
         return "the whole job"
-    if "arrayProperties" in result.request:
+    if result.as_array:
         return f"indices {format_indices(result.indices)} as an array of {len(result.indices)}"
     return f"index {format_indices(result.indices)} as a plain job"
 
@@ -410,12 +427,22 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
     return records
 
 
-def _print_follow(items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+def _print_follow(app: AppContext, items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+    """Log lines on stdout as they come. Under -o json: `logs -f` writes one JSON object per line (JSON Lines);
+    after a submit, whose result is already the JSON document on stdout, the lines go to stderr."""
+    streamed = app.json and not render.json_written()
     for item in items:
-        if isinstance(item, Notice):
-            render.step(f"{item.label}: {item.text}" if prefixed else item.text)
+        text = item.text if isinstance(item, Notice) else item.event.message
+        if streamed and isinstance(item, Notice):
+            render.json_line({"label": item.label, "notice": text})
+        elif streamed and isinstance(item, LogLine):
+            render.json_line({"label": item.label, "timestamp": item.event.timestamp, "message": text})
+        elif app.json:
+            render.err.print(f"[{item.label}] {text}" if prefixed else text, markup=False)
+        elif isinstance(item, Notice):
+            render.step(f"{item.label}: {text}" if prefixed else text)
         else:
-            click.echo(f"[{item.label}] {item.event.message}" if prefixed else item.event.message)
+            click.echo(f"[{item.label}] {text}" if prefixed else text)
 
 
 def _status(status: str) -> str:

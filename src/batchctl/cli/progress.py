@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from batchctl.cli import render
 
 if TYPE_CHECKING:
-    from batchctl.aws.cloudformation import StackEvent
+    from batchctl.api.cluster import StackEvent
 
 _STYLES = {"COMPLETE": "green", "FAILED": "bold red", "IN_PROGRESS": "dim", "ROLLBACK": "yellow"}
 
