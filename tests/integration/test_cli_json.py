@@ -17,6 +17,7 @@ import pytest
 from tests.emulator_fixtures import batchctl_home
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
+from batchctl.api.shapes import ERROR_KEYS, SHAPES
 from batchctl.cli.main import cli
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Case:
-    args: tuple[str, ...]  # after the command's name; "{dir}" is the module's work directory
+    args: tuple[str, ...]  # after the command's name; "{dir}": the module's work directory, "{job}": a job's id
     code: int
     config: str = "deployed"  # deployed | broken | missing: which -f the command gets
     home: str = "emulator"  # emulator | empty: which BATCHCTL_HOME (an empty one: no emulator running)
@@ -52,13 +53,13 @@ CASES: dict[str, list[Case]] = {
     "local status": [Case((), 0), Case((), 1, home="empty", result_on_error=True)],
     "local interrupt": [Case(("no-such-job",), 1)],
     "submit": [Case(("{dir}/jobs.yaml", "--dry-run"), 0), Case(("{dir}/bad-jobs.yaml",), 1)],
-    "resubmit": [Case(("no-such-job",), 1)],
+    "resubmit": [Case(("{job}", "--dry-run"), 0), Case(("no-such-job",), 1)],
     "jobs": [Case(("--all",), 0), Case(("--since", "soon"), 2)],
-    "show": [Case(("no-such-job",), 1)],
-    "logs": [Case(("no-such-job",), 1)],
-    "cancel": [Case(("no-such-job",), 1), Case((), 2)],
+    "show": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
+    "logs": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
+    "cancel": [Case(("{job}",), 0), Case(("no-such-job",), 1), Case((), 2)],
     "queues": [Case((), 0), Case(("--all",), 0), Case((), 1, home="empty")],
-    "outputs": [Case(("no-such-job",), 1)],
+    "outputs": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
     "image build": [Case(("{dir}",), 1)],
     "image push": [Case(("helloworld",), 0), Case((), 1, config="missing")],
     "completion": [Case(("bash",), 0), Case(("zsh",), 0), Case(("fish",), 0), Case(("tcsh",), 2)],
@@ -73,10 +74,11 @@ def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
             yield " ".join((*prefix, name))
 
 
-def test_every_command_has_json_cases() -> None:
+def test_every_command_has_json_cases_and_a_shape() -> None:
     commands = set(leaf_commands(cli))
     assert sorted(commands - set(CASES)) == [], "add -o json cases for the new commands"
     assert sorted(set(CASES) - commands) == []
+    assert sorted(commands ^ set(SHAPES)) == [], "name the new commands' results in batchctl/api/shapes.py"
     assert any(case.code != 0 for cases in CASES.values() for case in cases)
 
 
@@ -85,6 +87,7 @@ class Workspace:
     directory: Path
     configs: dict[str, Path]
     empty_home: Path
+    job_id: str  # a job of the deployed cluster (its image is not built: it fails, which is all a listing needs)
 
 
 @pytest.fixture(scope="module")
@@ -97,12 +100,17 @@ def workspace(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Worksp
     write_yaml(directory / "bad-jobs.yaml", {"jobs": [{**jobs["jobs"][0], "queue": "no-such-queue"}]})
     code, _, err = capture_cli(["--local", "-f", str(deployed), "deploy", "--yes"])
     assert code == 0, err
+    code, out, err = capture_cli(["--local", "-f", str(deployed), "-o", "json", "submit", str(directory / "jobs.yaml")])
+    assert code == 0, err
+    (job,) = json.loads(out)["jobs"]
+    code, _, err = capture_cli(["--local", "-f", str(deployed), "submit", str(directory / "jobs.yaml"), "--wait"])
+    assert code == 1, err  # it fails (no image): a finished job, for resubmit
     configs = {"deployed": deployed, "broken": broken, "missing": directory / "missing.yaml"}
-    return Workspace(directory, configs, tmp_path_factory.mktemp("empty-home"))
+    return Workspace(directory, configs, tmp_path_factory.mktemp("empty-home"), job["job_id"])
 
 
 def run_case(workspace: Workspace, command: str, case: Case, *, before: bool = False) -> tuple[int, str, str]:
-    args = [arg.replace("{dir}", str(workspace.directory)) for arg in case.args]
+    args = [arg.replace("{dir}", str(workspace.directory)).replace("{job}", workspace.job_id) for arg in case.args]
     output = ["-o", "json"]
     words = [
         "--local",
@@ -129,15 +137,28 @@ def test_json_after_the_command(workspace: Workspace, command: str, case: Case) 
     assert code == case.code, err
     document = json.loads(out)  # exactly one JSON document
     if case.code == 0 or case.result_on_error:
-        assert not (isinstance(document, dict) and "error" in document), document
+        assert_shape(SHAPES[command], document)
         return
+    assert list(document) == ["error"]
     error = document["error"]
+    assert tuple(error) == ERROR_KEYS
     assert error["exit_code"] == code
     assert error["message"] and error["type"]
     assert isinstance(error["details"], list)
     if code == 1:
         # The same one line as without -o json, on stderr.
         assert f"Error: {error['message']}" in " ".join(err.split())
+
+
+def assert_shape(shape: Any, document: Any) -> None:
+    """The documented keys, no more, no fewer (a list: those of each item)."""
+    items = document if shape.many else [document]
+    assert isinstance(items, list) and all(isinstance(item, dict) for item in items), document
+    for item in items:
+        if shape.document:
+            assert shape.top_level_keys() <= set(item)
+        else:
+            assert set(item) == shape.top_level_keys()
 
 
 def test_json_before_and_after_the_command_are_the_same(workspace: Workspace) -> None:

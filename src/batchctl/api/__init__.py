@@ -72,6 +72,16 @@ class SubmitResult:
 
 
 @dataclass(frozen=True)
+class JobLogs:
+    job_id: str
+    status: str
+    group: str
+    stream: str | None  # None: the job has not started (or never did)
+    waiting: str | None  # why there is nothing to read yet
+    events: list[LogEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class PushResult:
     references: list[str]
     skipped: str | None = None  # why nothing was pushed (the local emulator has no registry)
@@ -259,6 +269,14 @@ class Batchctl(ClusterOperations):
     def logs(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> Iterator[LogEvent]:
         """The log events a job has written so far (none before it starts)."""
         return self.read_logs(self.log_source(job_id, index=index, attempt=attempt))
+
+    def log_events(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> JobLogs:
+        """Every log event a job has written so far, with where they come from (or why there are none yet)."""
+        source = self.log_source(job_id, index=index, attempt=attempt)
+        if source.stream is None:
+            return JobLogs(source.job.id, source.job.status, source.group, None, source.waiting_message)
+        events = list(self.read_logs(source))
+        return JobLogs(source.job.id, source.job.status, source.group, source.stream, None, events)
 
     def read_logs(self, source: job_logs.LogSource) -> Iterator[LogEvent]:
         return job_logs.read_logs(self._logs(), source)

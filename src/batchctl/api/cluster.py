@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The result types the CLI renders, re-exported: the CLI imports them from here, never from the use cases.
@@ -44,6 +45,7 @@ __all__ = [
 class SynthResult:
     stack: str
     template: dict[str, Any]
+    written: str | None = None  # the file the template was written to
 
     @property
     def body(self) -> str:
@@ -133,15 +135,21 @@ class ClusterOperations:
 
         return validate(self.config, progress, security=security)
 
-    def synth(self, *, data: bool = False) -> SynthResult:
-        """The compute stack's template (or the data stack's), for zones chosen offline; calls no AWS API."""
+    def synth(self, *, data: bool = False, out: str | Path | None = None) -> SynthResult:
+        """The compute stack's template (or the data stack's), for zones chosen offline, written to `out` if given;
+        calls no AWS API."""
         from batchctl.cluster import template as templates
         from batchctl.cluster.zones import offline_zones
 
         data_template, compute = templates.synthesize_both(self.config, offline_zones(self.config))
         if data:
-            return SynthResult(templates.data_stack_name(self.config), data_template)
-        return SynthResult(templates.stack_name(self.config), compute)
+            result = SynthResult(templates.data_stack_name(self.config), data_template)
+        else:
+            result = SynthResult(templates.stack_name(self.config), compute)
+        if out is None:
+            return result
+        Path(out).write_text(result.body + "\n", encoding="utf-8")
+        return SynthResult(result.stack, result.template, str(out))
 
     def diff(self, *, progress: Progress | None = None) -> PlanSummary:
         """What a deploy would change: change sets computed, then dropped (nothing is executed)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ from batchctl.cli.context import AppContext
 from batchctl.cli.interruptions import explain_deploy_interruption
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
-from batchctl.errors import BatchctlError, ConfigError
+from batchctl.errors import ConfigError
 
 # The SDK (and with it boto3 and pydantic) is imported inside the commands: `batchctl --help` stays quick.
 if TYPE_CHECKING:
@@ -23,10 +22,18 @@ if TYPE_CHECKING:
     from batchctl.config.costs import CostLine
 
 
+def _check_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from batchctl.api.starter import CLUSTER_NAME_PATTERN, NAME_RULE
+
+    if value is not None and not re.fullmatch(CLUSTER_NAME_PATTERN, value):
+        raise click.BadParameter(NAME_RULE, ctx=ctx, param=param)
+    return value
+
+
 @click.command()
 @click.option("--production", is_flag=True, help="Start from the production profile (3 zones, endpoints, GPU).")
 @click.option("-f", "--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
-@click.option("--name", help="Cluster name to write into the file.")
+@click.option("--name", callback=_check_name, help="Cluster name to write into the file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option(
     "--from-tfvars",
@@ -38,29 +45,22 @@ def init(
     app: AppContext, production: bool, path: Path | None, name: str | None, force: bool, from_tfvars: Path | None
 ) -> None:
     """Write a commented starter batchctl.yaml."""
+    from batchctl.api.starter import init_config
+
+    if from_tfvars and production:
+        raise click.UsageError("--from-tfvars and --production do not combine: the variables choose the profile")
     target = path or app.config_path
-    if target.exists() and not force:
-        raise BatchctlError(f"{target} already exists", hint="pass --force to overwrite it, or -f OTHER.yaml")
-    if from_tfvars:
-        from batchctl.cli.config_commands import init_from_tfvars
-
-        init_from_tfvars(app, from_tfvars, target, name, production)
-        return
-    profile = "production" if production else "demo"
-    text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text(encoding="utf-8")
-    if name:
-        from batchctl.config.models import CLUSTER_NAME_PATTERN
-
-        if not re.fullmatch(CLUSTER_NAME_PATTERN, name):
-            raise click.BadParameter(
-                "use 2-24 lower-case letters, digits and hyphens, starting with a letter", param_hint="--name"
-            )
-        text = re.sub(r"^name: .*$", f"name: {name}", text, count=1, flags=re.MULTILINE)
-    target.write_text(text, encoding="utf-8")
+    result = init_config(target, production=production, name=name, force=force, from_tfvars=from_tfvars)
     if app.json:
-        render.as_json({"written": str(target), "profile": profile})
+        render.as_json(result)
         return
-    render.ok(f"wrote {target} ({profile} profile)")
+    for line in result.variables:
+        given = f"{line.variable} = {line.given}" if line.given is not None else line.variable
+        if line.mapped:
+            render.ok(f"{given} -> {line.outcome}")
+        else:
+            render.step(f"{given}: {line.outcome}")
+    render.ok(f"wrote {target} from {from_tfvars}" if from_tfvars else f"wrote {target} ({result.profile} profile)")
     render.hint(f"next: {next_command(app, target)} validate")
 
 
@@ -125,18 +125,13 @@ def _print_security(report: ValidationReport) -> None:
 @pass_app
 def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
     """Print the compute stack's CloudFormation template (JSON), or the data stack's."""
-    result = app.api().synth(data=data_stack)
-    body = result.body
-    if out_file:
-        out_file.write_text(body + "\n", encoding="utf-8")
-        if app.json:
-            render.as_json({"stack": result.stack, "written": str(out_file), "bytes": len(body) + 1})
-        else:
-            render.ok(f"wrote {out_file} ({len(body) // 1024} KiB)")
-    elif app.json:
-        render.as_json({"stack": result.stack, "template": result.template})
+    result = app.api().synth(data=data_stack, out=out_file)
+    if app.json:
+        render.as_json(result)
+    elif out_file:
+        render.ok(f"wrote {out_file} ({len(result.body) // 1024} KiB)")
     else:
-        click.echo(body)
+        click.echo(result.body)
 
 
 @click.command()

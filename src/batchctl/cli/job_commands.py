@@ -101,10 +101,9 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
         raise click.UsageError("give --dry-run or --wait, not both")
     api = _api(app)
     result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run)
-    summary = {"original": result.original_id, "name": result.name, "indices": result.indices}
     if dry_run:
         if app.json:
-            render.as_json({**summary, "request": result.request})
+            render.as_json(result)
             return
         render.step(f"resubmitting {result.original_id} would run {_rerun(result)}; its SubmitJob request:")
         render.as_json(result.request)
@@ -113,7 +112,7 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     assert result.job is not None
     new = result.job
     if app.json:
-        render.as_json({**summary, "job": new, "request": result.request})
+        render.as_json(result)
     else:
         render.ok(f"resubmitted {result.name} {result.original_id} as {new.job_id}: {_rerun(result)}")
     render.hint(
@@ -262,26 +261,16 @@ def show(app: AppContext, job_id: str) -> None:
 def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
     """Print a job's log (CloudWatch Logs).
 
-    With -o json: one object {job_id, group, stream, status, events: [{timestamp, message}]}; with --follow, one
-    JSON object per line as events come ({label, timestamp, message} or {label, notice}).
+    With -o json: one object (job_id, status, group, stream, waiting, events); with --follow, one JSON object per
+    line as events come (label, timestamp, message; or label, notice).
     """
     api = _api(app)
+    if app.json and not (follow and attempt is None):
+        render.as_json(api.log_events(job_id, index=index, attempt=attempt))
+        return
     source = api.log_source(job_id, index=index, attempt=attempt)
     if follow and attempt is None:
         _print_follow(app, api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
-        return
-    if app.json:
-        events = list(api.read_logs(source)) if source.stream is not None else []
-        render.as_json(
-            {
-                "job_id": source.job.id,
-                "status": source.job.status,
-                "group": source.group,
-                "stream": source.stream,
-                "waiting": source.waiting_message if source.stream is None else None,
-                "events": events,
-            }
-        )
         return
     if source.stream is None:
         render.note(source.waiting_message)
@@ -365,7 +354,7 @@ def outputs(app: AppContext, job_id: str, index: int | None, download: Path | No
 
 def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
     if app.json:
-        render.as_json({"source": result.source, "rendered": result.rendered, "requests": result.requests})
+        render.as_json(result)
         return
     render.step(f"{result.source} after templating:")
     click.echo(result.rendered.rstrip("\n"))
@@ -375,7 +364,7 @@ def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
 
 def _print_submitted(app: AppContext, result: SubmitResult) -> None:
     if app.json:
-        render.as_json({"source": result.source, "submission": result.submission_id, "jobs": result.jobs})
+        render.as_json(result)
     else:
         render.ok(f"submitted {len(result.jobs)} job(s) from {result.source} (submission {result.submission_id})")
         render.table(

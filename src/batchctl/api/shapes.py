@@ -1,0 +1,59 @@
+"""What each command prints under `-o json`: the SDK result it renders, as it is (fields -> keys).
+
+docs/json-output.md describes these; tests check every command's output against this table. Changing a result
+type's fields changes a command's JSON: treat it as an interface change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Shape:
+    result: str  # the type's dotted path, imported only when asked for (the table stays cheap)
+    many: bool = False  # a JSON array of them
+    keys: tuple[str, ...] = ()  # for results that are no dataclass: the object's keys
+    document: bool = False  # a document of its own (a JSON Schema): `keys` are only some of its keys
+
+    def type(self) -> Any:
+        module, _, name = self.result.rpartition(".")
+        return getattr(__import__(module, fromlist=[name]), name)
+
+    def top_level_keys(self) -> set[str]:
+        if self.keys:
+            return set(self.keys)
+        kind = self.type()
+        assert is_dataclass(kind), self.result
+        return {item.name for item in fields(kind)}
+
+
+SHAPES: dict[str, Shape] = {
+    "init": Shape("batchctl.api.starter.InitResult"),
+    "validate": Shape("batchctl.cluster.validate.ValidationReport"),
+    "synth": Shape("batchctl.api.cluster.SynthResult"),
+    "diff": Shape("batchctl.api.cluster.PlanSummary"),
+    "deploy": Shape("batchctl.api.cluster.DeploySummary"),
+    "status": Shape("batchctl.api.cluster.ClusterStatus"),
+    "destroy": Shape("batchctl.api.cluster.DestroyResult"),
+    "config schema": Shape("", keys=("$schema", "title", "properties"), document=True),
+    "local up": Shape("batchctl.api.local.LocalStatus"),
+    "local down": Shape("batchctl.api.local.Stopped"),
+    "local status": Shape("batchctl.api.local.LocalStatus"),
+    "local interrupt": Shape("batchctl.api.local.Interruption"),
+    "submit": Shape("batchctl.api.SubmitResult"),
+    "resubmit": Shape("batchctl.api.ResubmitResult"),
+    "jobs": Shape("batchctl.jobs.records.JobRecord", many=True),
+    "show": Shape("batchctl.jobs.show.JobView"),
+    "logs": Shape("batchctl.api.JobLogs"),
+    "cancel": Shape("batchctl.jobs.cancel.CancelOutcome", many=True),
+    "queues": Shape("batchctl.jobs.queues.QueueView", many=True),
+    "outputs": Shape("batchctl.jobs.outputs.OutputListing"),
+    "image build": Shape("batchctl.images.build.BuiltImage"),
+    "image push": Shape("batchctl.api.PushResult"),
+    "completion": Shape("", keys=("shell", "script", "install")),
+}
+
+# Any command, when it fails under -o json (exit code as without -o json: 1, 2 for usage, 130 interrupted).
+ERROR_KEYS = ("type", "message", "hint", "details", "exit_code")
