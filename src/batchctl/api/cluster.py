@@ -17,12 +17,12 @@ from batchctl.aws.cloudformation import Change, StackEvent
 from batchctl.cluster.destroy import DestroyPlan, DestroyResult
 from batchctl.cluster.progress import Progress
 from batchctl.cluster.status import HEALTHY_STATUSES, ClusterStatus, ResourceState
+from batchctl.config import ClusterConfig, Finding
 
 if TYPE_CHECKING:
     from batchctl.aws.session import Aws
     from batchctl.cluster.deploy import Plan
     from batchctl.cluster.validate import ValidationReport  # imports cfn-lint and checkov: only when validating
-    from batchctl.config import ClusterConfig, Finding
 
 __all__ = [
     "HEALTHY_STATUSES",

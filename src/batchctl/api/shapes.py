@@ -57,3 +57,54 @@ SHAPES: dict[str, Shape] = {
 
 # Any command, when it fails under -o json (exit code as without -o json: 1, 2 for usage, 130 interrupted).
 ERROR_KEYS = ("type", "message", "hint", "details", "exit_code")
+
+
+def reference() -> str:
+    """The per-command reference of docs/json-output.md (generated from the result types; a test keeps it current)."""
+    lines: list[str] = []
+    nested: dict[str, Any] = {}
+    for command, shape in SHAPES.items():
+        lines.append(f"### `batchctl {command} -o json`\n")
+        if not shape.result:
+            kind = "a document with (at least) the keys" if shape.document else "an object with the keys"
+            lines.append(f"{kind} {', '.join(f'`{key}`' for key in shape.keys)}.\n")
+            continue
+        kind = shape.type()
+        wrapper = "an array of" if shape.many else "one"
+        lines.append(f"{wrapper} `{kind.__name__}` (`{shape.result}`):\n")
+        lines.extend(_field_lines(kind, nested))
+        lines.append("")
+    lines.append("### Nested objects\n")
+    done: set[str] = set()
+    while len(done) < len(nested):
+        for name in sorted(set(nested) - done):
+            done.add(name)
+            lines.append(f"`{name}`:\n")
+            lines.extend(_field_lines(nested[name], nested))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _field_lines(kind: Any, nested: dict[str, Any]) -> list[str]:
+    import typing
+
+    try:
+        hints = typing.get_type_hints(kind)
+    except NameError:
+        hints = {}
+    lines = []
+    for item in fields(kind):
+        lines.append(f"- `{item.name}`: {str(item.type).replace('|', 'or')}")
+        for inner in _dataclasses_in(hints.get(item.name)):
+            nested.setdefault(inner.__name__, inner)
+    return lines
+
+
+def _dataclasses_in(hint: Any) -> list[Any]:
+    import typing
+
+    if hint is None:
+        return []
+    if is_dataclass(hint) and isinstance(hint, type):
+        return [hint]
+    return [found for arg in typing.get_args(hint) for found in _dataclasses_in(arg)]
