@@ -61,15 +61,7 @@ def init(
         else:
             render.step(f"{given}: {line.outcome}")
     render.ok(f"wrote {target} from {from_tfvars}" if from_tfvars else f"wrote {target} ({result.profile} profile)")
-    render.hint(f"next: {next_command(app, target)} validate")
-
-
-def next_command(app: AppContext, written: Path) -> str:
-    """The hint after `init`: the file just written becomes the -f of what comes next (with --local if given)."""
-    words = ["batchctl"] + (["--local"] if app.local else [])
-    if str(written) != "batchctl.yaml":
-        words.append(f"-f {written}")
-    return " ".join(words)
+    render.hint(f"next: {app.command(config=target)} validate")
 
 
 @click.command()

@@ -73,14 +73,15 @@ class AppContext:
             self._api = Batchctl(self.config(), self.aws)
         return self._api
 
-    def command(self, *, local: bool = False) -> str:
+    def command(self, *, local: bool = False, config: Path | None = None) -> str:
         """How to call batchctl again with the same cluster and target, for the hints after a command
-        (local=True: with --local whatever this command targets)."""
+        (local=True: with --local whatever this command targets; config: another file, e.g. the one `init` wrote)."""
         words = ["batchctl"]
         if self.local or local:
             words.append("--local")
-        if str(self.config_path) != DEFAULT_CONFIG_FILE:
-            words.append(f"-f {shlex.quote(str(self.config_path))}")
+        config = config or self.config_path
+        if str(config) != DEFAULT_CONFIG_FILE:
+            words.append(f"-f {shlex.quote(str(config))}")
         if self.profile and self.profile_given:
             words.append(f"--profile {shlex.quote(self.profile)}")
         if self.region:
