@@ -62,6 +62,10 @@ def test_one_probe_and_hints_that_keep_the_options(
         return real_status()
 
     monkeypatch.setattr(process, "status", counted)
+    code, _, err = capture_cli(["--local", "-f", str(config), "jobs"])
+    assert code == 1
+    assert f"deploy it: batchctl --local -f {config} deploy" in err  # the error's hint too
+    probes.clear()
     code, _, err = capture_cli(["--local", "-f", str(config), "deploy", "--yes"])
     assert code == 0, err
     assert len(probes) == 1  # the emulator is looked up once per command

@@ -154,8 +154,7 @@ class Batchctl(ClusterOperations):
             if not found:
                 raise NotFoundError(
                     f"cluster {self.config.name} is not deployed in {self.target} (no stack {stack_name(self.config)})",
-                    hint="deploy it: batchctl deploy"
-                    + (" (with --local for the emulator)" if self.aws.target.is_local else ""),
+                    hint=f"deploy it: batchctl {'--local ' if self.aws.target.emulator_pid else ''}deploy",
                 )
             self._outputs = found
         return self._outputs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -10,6 +12,7 @@ import click
 from rich.markup import escape
 
 from batchctl.cli import render
+from batchctl.cli.context import current_app, forget_app
 from batchctl.errors import BatchctlError
 
 EXIT_ERROR = 1
@@ -20,6 +23,7 @@ EXIT_INTERRUPTED = 130
 def run(entry: Callable[..., object], args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
     render.reset()
+    forget_app()
     code, error = _run(entry, args)
     if error is not None and wants_json(args) and not render.json_written():
         render.as_json({"error": {**error, "exit_code": code}})
@@ -61,8 +65,9 @@ def _run(entry: Callable[..., object], args: list[str]) -> tuple[int, dict[str, 
     except BatchctlError as exc:
         if debug:
             traceback.print_exc()
-        _print_error(exc.message, exc.details, exc.hint)
-        return exc.exit_code, _error(type(exc).__name__, exc.message, exc.hint, exc.details)
+        hint = with_options_in_use(exc.hint)
+        _print_error(exc.message, exc.details, hint)
+        return exc.exit_code, _error(type(exc).__name__, exc.message, hint, exc.details)
     except Exception as exc:
         if debug:
             traceback.print_exc()
@@ -71,6 +76,33 @@ def _run(entry: Callable[..., object], args: list[str]) -> tuple[int, dict[str, 
         _print_error(message, [], hint)
         return EXIT_ERROR, _error("UnexpectedError", message, hint)
     return 0, None
+
+
+def with_options_in_use(hint: str | None) -> str | None:
+    """An error's hint names commands as `batchctl deploy`; the user gave --local or -f FILE: the hint says so too.
+
+    Only commands that act on a cluster are rewritten (`batchctl local up` and `batchctl adds ...` stay as they are).
+    """
+    app = current_app()
+    if not hint or app is None:
+        return hint
+
+    def rewrite(found: re.Match[str]) -> str:
+        return app.command(local=found.group(1) is not None) + " "
+
+    return _command_in_hint().sub(rewrite, hint)
+
+
+_NOT_ON_A_CLUSTER = {"local", "init", "completion", "config"}
+
+
+@functools.cache
+def _command_in_hint() -> re.Pattern[str]:
+    """`batchctl [--local] <a command of the group that acts on a cluster>`."""
+    from batchctl.cli.main import cli
+
+    names = "|".join(sorted(name for name in cli.commands if name not in _NOT_ON_A_CLUSTER))
+    return re.compile(rf"\bbatchctl( --local)? (?=(?:{names})\b)")
 
 
 def _error(kind: str, message: str, hint: str | None = None, details: list[str] | None = None) -> dict[str, object]:

@@ -87,3 +87,19 @@ class AppContext:
         if self.region:
             words.append(f"--region {self.region}")
         return " ".join(words)
+
+
+# The command being run (one per process at a time): the error boundary writes its hints with the same options.
+_current: list[AppContext] = []
+
+
+def remember_app(app: AppContext) -> None:
+    _current[:] = [app]
+
+
+def forget_app() -> None:
+    _current.clear()
+
+
+def current_app() -> AppContext | None:
+    return _current[0] if _current else None

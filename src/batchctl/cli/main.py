@@ -9,7 +9,7 @@ import click
 
 from batchctl import __version__
 from batchctl.cli import boundary, options
-from batchctl.cli.context import AppContext
+from batchctl.cli.context import AppContext, remember_app
 from batchctl.paths import DEFAULT_CONFIG_FILE
 
 
@@ -61,6 +61,7 @@ def cli(
         debug=debug,
         output=output,
     )
+    remember_app(ctx.obj)
 
 
 def _register() -> None:
