@@ -3,9 +3,10 @@
 Precedence (first that applies):
   1. an explicit endpoint URL (the API's `endpoint_url=`): that endpoint, as an emulator;
   2. `--local` / `local=True`, or BATCHCTL_LOCAL=1 when neither is given: the running local emulator;
-  3. AWS_ENDPOINT_URL: that endpoint, as an emulator (the variable boto3 itself honours:
-     https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html);
-  4. AWS: `--profile` (else AWS_PROFILE, read by boto3) and `--region` (else the configuration's region).
+  3. AWS_ENDPOINT_URL on this machine (127.0.0.1, localhost, ::1): that endpoint, as an emulator;
+  4. AWS: `--profile` (else AWS_PROFILE, read by boto3) and `--region` (else the configuration's region). An
+     AWS_ENDPOINT_URL elsewhere (a proxy, a VPC endpoint) is left to boto3, which honours it with the profile's
+     credentials: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
 
 Standard library only: the CLI imports this before it knows whether any AWS call will be made.
 """
@@ -20,6 +21,7 @@ from batchctl.errors import ConfigError, EmulatorNotRunningError
 LOCAL_ENV = "BATCHCTL_LOCAL"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 REGION_ENVS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,15 @@ def resolve_target(request: TargetRequest, config_region: str) -> Target:
             region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
         )
     endpoint = os.environ.get(ENDPOINT_ENV, "").strip()
-    if endpoint:
+    if endpoint and is_loopback(endpoint):
         return Target(region=region, endpoint_url=endpoint)
     return Target(region=region, profile=request.profile)
+
+
+def is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in LOOPBACK_HOSTS
 
 
 def check_region_variables() -> None:

@@ -49,7 +49,7 @@ def test_local_flag_and_variable_reach_the_running_emulator(monkeypatch: pytest.
     assert len(probes) == 2
 
 
-def test_aws_endpoint_url_is_an_emulator_unless_local_is_asked(
+def test_a_loopback_aws_endpoint_url_is_an_emulator_unless_local_is_asked(
     monkeypatch: pytest.MonkeyPatch, probes: list[int]
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9999")
@@ -62,6 +62,14 @@ def test_aws_endpoint_url_is_an_emulator_unless_local_is_asked(
     assert resolve_target(TargetRequest(local=True), "us-east-1").endpoint_url == RUNNING.endpoint
     explicit = TargetRequest(local=True, endpoint_url="http://127.0.0.1:1")
     assert resolve_target(explicit, "us-east-1").endpoint_url == "http://127.0.0.1:1"
+
+
+def test_aws_endpoint_url_elsewhere_is_aws_with_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy or VPC endpoint in front of AWS: boto3 honours the variable itself, with the profile's credentials.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://batch-proxy.example.com")
+    target = resolve_target(TargetRequest(profile="dev"), "us-east-1")
+    assert target == Target(region="us-east-1", profile="dev")
+    assert not target.is_local
 
 
 @pytest.mark.parametrize(
