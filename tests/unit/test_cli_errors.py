@@ -123,3 +123,23 @@ def test_job_facing_commands_do_not_import_cdk(command: list[str], tmp_path: Pat
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert "LOADED []" in result.stdout, result.stdout + result.stderr
+
+
+def test_error_hints_keep_the_options_in_use(tmp_path: Path) -> None:
+    from batchctl.cli.boundary import with_options_in_use
+    from batchctl.cli.context import AppContext, forget_app, remember_app
+
+    remember_app(AppContext(config_path=tmp_path / "x.yaml", local_flag=True))
+    try:
+        assert (
+            with_options_in_use("deploy it: batchctl deploy")
+            == f"deploy it: batchctl --local -f {tmp_path}/x.yaml deploy"
+        )
+        assert with_options_in_use("list jobs with `batchctl --local jobs --status RUNNING`") == (
+            f"list jobs with `batchctl --local -f {tmp_path}/x.yaml jobs --status RUNNING`"
+        )
+        # Not a command on the cluster, or not a command at all: as it was.
+        assert with_options_in_use("start it with `batchctl local up`") == "start it with `batchctl local up`"
+        assert with_options_in_use("batchctl adds 3 tags") == "batchctl adds 3 tags"
+    finally:
+        forget_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def test_unhealthy_stacks_are_marked_failed_with_the_way_out(
     assert f"⨯ batchctl-demo: {unhealthy}" in err
     assert "✓ batchctl-demo:" not in err
     assert "✓ batchctl-demo-data: CREATE_COMPLETE" in err
-    assert "`batchctl deploy` recovers" in err
+    # The way out keeps the options in use: the same -f FILE.
+    assert re.search(r"`batchctl -f \S+/batchctl.yaml deploy` recovers", err), err
 
 
 def test_a_kept_data_stack_without_its_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any) -> None:

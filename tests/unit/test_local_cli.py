@@ -47,7 +47,7 @@ def test_interrupt_an_array_child(requests: list[str], capsys: Any) -> None:
 
     code, out, _ = run_cli(["--local", "-o", "json", "local", "interrupt", "abc"], capsys)
     assert code == 0
-    assert json.loads(out) == {"jobId": "abc", "statusReason": REASON}
+    assert json.loads(out) == {"job_id": "abc", "status_reason": REASON}
 
 
 @pytest.mark.parametrize(

@@ -460,7 +460,14 @@ def test_cli_dry_run_as_json(
         ["-f", str(cluster), "-o", "json", "resubmit", "orig", "--failed-only", "--dry-run"], capsys
     )
     assert code == 0, err
-    assert json.loads(out) == {"original": "orig", "name": "flaky", "indices": [1, 3], "request": expected_request()}
+    assert json.loads(out) == {
+        "original_id": "orig",
+        "name": "flaky",
+        "indices": [1, 3],
+        "request": expected_request(),
+        "job": None,
+        "dry_run": True,
+    }
 
 
 def test_cli_refusal_is_one_error_line(

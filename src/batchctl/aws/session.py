@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -12,6 +11,9 @@ from batchctl import __version__
 from batchctl.aws import emulator_answers
 from batchctl.aws.errors import aws_call
 from batchctl.errors import CredentialsError
+from batchctl.targets import Target
+
+__all__ = ["Aws", "Target"]
 
 # The emulator accepts any credentials; fixed dummy ones keep real keys away from it.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
@@ -23,26 +25,6 @@ _CLIENT_CONFIG = Config(
     connect_timeout=10,
     read_timeout=60,
 )
-
-
-@dataclass(frozen=True)
-class Target:
-    """An AWS account and region, or the local emulator's endpoint."""
-
-    region: str
-    profile: str | None = None
-    endpoint_url: str | None = None
-    emulator_pid: int | None = None  # local only: the emulator process, named when it stops mid-command
-    emulator_log: str | None = None
-
-    @property
-    def is_local(self) -> bool:
-        return self.endpoint_url is not None
-
-    def describe(self) -> str:
-        if self.is_local:
-            return f"local emulator at {self.endpoint_url}"
-        return f"AWS {self.region}" + (f" (profile {self.profile})" if self.profile else "")
 
 
 class Aws:

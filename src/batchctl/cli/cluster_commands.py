@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,19 +14,26 @@ from batchctl.cli.context import AppContext
 from batchctl.cli.interruptions import explain_deploy_interruption
 from batchctl.cli.options import confirm, pass_app, yes_option
 from batchctl.cli.progress import StackProgress
-from batchctl.errors import BatchctlError, ConfigError
+from batchctl.errors import ConfigError
 
-# Use cases, boto3 and pydantic models are imported inside the commands: `batchctl --help` stays quick.
+# The SDK (and with it boto3 and pydantic) is imported inside the commands: `batchctl --help` stays quick.
 if TYPE_CHECKING:
-    from batchctl.cluster.deploy import Plan
-    from batchctl.cluster.validate import ValidationReport
+    from batchctl.api.cluster import PlanSummary, ValidationReport
     from batchctl.config.costs import CostLine
+
+
+def _check_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from batchctl.api.starter import CLUSTER_NAME_PATTERN, NAME_RULE
+
+    if value is not None and not re.fullmatch(CLUSTER_NAME_PATTERN, value):
+        raise click.BadParameter(NAME_RULE, ctx=ctx, param=param)
+    return value
 
 
 @click.command()
 @click.option("--production", is_flag=True, help="Start from the production profile (3 zones, endpoints, GPU).")
 @click.option("-f", "--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
-@click.option("--name", help="Cluster name to write into the file.")
+@click.option("--name", callback=_check_name, help="Cluster name to write into the file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option(
     "--from-tfvars",
@@ -40,27 +45,23 @@ def init(
     app: AppContext, production: bool, path: Path | None, name: str | None, force: bool, from_tfvars: Path | None
 ) -> None:
     """Write a commented starter batchctl.yaml."""
+    from batchctl.api.starter import init_config
+
+    if from_tfvars and production:
+        raise click.UsageError("--from-tfvars and --production do not combine: the variables choose the profile")
     target = path or app.config_path
-    if target.exists() and not force:
-        raise BatchctlError(f"{target} already exists", hint="pass --force to overwrite it, or -f OTHER.yaml")
-    if from_tfvars:
-        from batchctl.cli.config_commands import init_from_tfvars
-
-        init_from_tfvars(app, from_tfvars, target, name, production)
+    result = init_config(target, production=production, name=name, force=force, from_tfvars=from_tfvars)
+    if app.json:
+        render.as_json(result)
         return
-    profile = "production" if production else "demo"
-    text = resources.files("batchctl.data").joinpath(f"starter-{profile}.yaml").read_text(encoding="utf-8")
-    if name:
-        from batchctl.config.models import CLUSTER_NAME_PATTERN
-
-        if not re.fullmatch(CLUSTER_NAME_PATTERN, name):
-            raise click.BadParameter(
-                "use 2-24 lower-case letters, digits and hyphens, starting with a letter", param_hint="--name"
-            )
-        text = re.sub(r"^name: .*$", f"name: {name}", text, count=1, flags=re.MULTILINE)
-    target.write_text(text, encoding="utf-8")
-    render.ok(f"wrote {target} ({profile} profile)")
-    render.hint(f"next: batchctl{'' if target.name == 'batchctl.yaml' else f' -f {target}'} validate")
+    for line in result.variables:
+        given = f"{line.variable} = {line.given}" if line.given is not None else line.variable
+        if line.mapped:
+            render.ok(f"{given} -> {line.outcome}")
+        else:
+            render.step(f"{given}: {line.outcome}")
+    render.ok(f"wrote {target} from {from_tfvars}" if from_tfvars else f"wrote {target} ({result.profile} profile)")
+    render.hint(f"next: {app.command(config=target)} validate")
 
 
 @click.command()
@@ -68,10 +69,8 @@ def init(
 @pass_app
 def validate(app: AppContext, no_security: bool) -> None:
     """Check the config, synthesize the template, run cfn-lint, cdk-nag and checkov."""
-    from batchctl.cluster.validate import validate as run_validation
-
     with StackProgress() as progress:
-        report = run_validation(app.config(), progress, security=not no_security)
+        report = app.api().validate(security=not no_security, progress=progress)
     if app.json:
         render.as_json(report)
     else:
@@ -91,6 +90,8 @@ def validate(app: AppContext, no_security: bool) -> None:
     if problems:
         raise ConfigError(f"{app.config_path}: {problems} problem(s) found")
     render.ok(f"{app.config_path} is valid")
+    if not app.json:
+        render.hint(f"next: {app.command()} diff")
 
 
 def _print_security(report: ValidationReport) -> None:
@@ -111,47 +112,32 @@ def _print_security(report: ValidationReport) -> None:
 
 
 @click.command()
-@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
 @click.option("--data", "data_stack", is_flag=True, help="The data stack's template (buckets, repository).")
 @pass_app
 def synth(app: AppContext, out_file: Path | None, data_stack: bool) -> None:
     """Print the compute stack's CloudFormation template (JSON), or the data stack's."""
-    from batchctl.cluster import template as templates
-    from batchctl.cluster.zones import offline_zones
-
-    config = app.config()
-    data, compute = templates.synthesize_both(config, offline_zones(config))
-    body = templates.to_json(data if data_stack else compute)
-    if out_file:
-        out_file.write_text(body + "\n", encoding="utf-8")
-        render.ok(f"wrote {out_file} ({len(body) // 1024} KiB)")
+    result = app.api().synth(data=data_stack, out=out_file)
+    if app.json:
+        render.as_json(result)
+    elif out_file:
+        render.ok(f"wrote {out_file} ({len(result.body) // 1024} KiB)")
     else:
-        click.echo(body)
+        click.echo(result.body)
 
 
 @click.command()
 @pass_app
 def diff(app: AppContext) -> None:
     """Preview what a deploy would change (a change set, not executed)."""
-    from batchctl.cluster.deploy import Deployer
-
     with StackProgress() as progress:
-        deployer = Deployer(app.config(), app.aws(), progress)
-        plan = deployer.plan(recover=False)
-        deployer.discard(plan)
+        plan = app.api().diff(progress=progress)
     if app.json:
-        stacks = [
-            {
-                "stack": stack.stack_name,
-                "create": stack.create,
-                "changes": stack.change_set.changes if stack.change_set else [],
-                "pending": stack.pending,
-            }
-            for stack in plan.stacks
-        ]
-        render.as_json({"stack": plan.stack_name, "create": plan.create, "stacks": stacks, "notes": plan.notes})
-    else:
-        _print_plan(plan)
+        render.as_json(plan)
+        return
+    _print_plan(plan)
+    if plan.has_changes:
+        render.hint(f"next: {app.command()} deploy")
 
 
 @click.command()
@@ -160,61 +146,58 @@ def diff(app: AppContext) -> None:
 @explain_deploy_interruption
 def deploy(app: AppContext, yes: bool) -> None:
     """Create or update the cluster through a CloudFormation change set."""
-    from batchctl.cluster.deploy import Deployer
-
-    config = app.config()
-    render.step(f"deploying {config.name} to {app.target().describe()}")
-    started = time.monotonic()
+    api = app.api()
+    render.step(f"deploying {api.config.name} to {api.target}")
     with StackProgress() as progress:
-        deployer = Deployer(config, app.aws(), progress)
-        plan = deployer.plan()
-    _print_plan(plan)
-    if not plan.has_changes:
-        _print_result(app, plan.stack_name, "UNCHANGED", _stack_outputs(app))
-        return
-    if not confirm(f"Apply these {plan.change_count} changes to {config.name}?", yes):
-        deployer.discard(plan)
+
+        def approve(plan: PlanSummary) -> bool:
+            with progress.paused():
+                _print_plan(plan)
+                return confirm(f"Apply these {plan.change_count} changes to {api.config.name}?", yes)
+
+        result = api.deploy(confirm=approve, progress=progress)
+    if not result.changed and not result.cancelled:
+        _print_plan(result.plan)
+    if result.cancelled:
+        if app.json:
+            render.as_json(result)
         render.note("cancelled: nothing was changed")
         return
-    with StackProgress(total=plan.change_count) as progress:
-        deployer.progress = progress
-        result = deployer.execute(plan)
-    if app.target().is_local and not plan.create:
-        render.note(
-            "local emulator: Batch resources were updated through the emulator's compatibility layer "
-            "(moto's CloudFormation only creates them)"
-        )
-    render.ok(f"{result.stack_name} {result.status} in {time.monotonic() - started:.1f} s")
-    _print_result(app, result.stack_name, result.status, result.outputs)
-    if not app.json:
-        render.hint("next: batchctl status")
+    for line in result.notes:
+        render.note(line)
+    if result.changed:
+        render.ok(f"{result.stack} {result.status} in {result.seconds:.1f} s")
+    if app.json:
+        render.as_json(result)
+        return
+    _print_outputs(result.outputs)
+    render.hint(f"next: {app.command()} status")
 
 
 @click.command()
 @pass_app
 def status(app: AppContext) -> None:
     """Show the cluster's stack, outputs, compute environments and queues."""
-    from batchctl.cluster.status import cluster_status
-
-    state = cluster_status(app.config(), app.aws())
+    state = app.api().status()
     if app.json:
         render.as_json(state)
         return
     _print_stack_state(state.data_stack_name, state.data_stack_status)
     if state.stack_status is None:
         render.fail(f"{state.stack_name} is not deployed in {state.target}")
-        render.hint("deploy it: batchctl deploy")
+        render.hint(f"deploy it: {app.command()} deploy")
         return
     _print_stack_state(state.stack_name, state.stack_status, f" (updated {state.updated}) in {state.target}")
     if not state.healthy:
-        render.hint("`batchctl deploy` recovers a stack a failed or interrupted deploy left behind")
+        render.hint(f"`{app.command()} deploy` recovers a stack a failed or interrupted deploy left behind")
     if state.resources:
         render.table(
             None,
             ["kind", "name", "state", "status", "reason"],
             [(r.kind, r.name, r.state, r.status, r.reason) for r in state.resources],
         )
-    _print_outputs(app, state.outputs)
+    _print_outputs(state.outputs)
+    render.hint(f"next: {app.command()} queues; {app.command()} submit JOB_FILE")
 
 
 @click.command()
@@ -223,11 +206,13 @@ def status(app: AppContext) -> None:
 @pass_app
 def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
     """Delete the cluster; buckets holding objects are kept unless --delete-data."""
-    from batchctl.cluster.destroy import Destroyer, DestroyPlan
+    from batchctl.api.cluster import DestroyPlan
+
+    api = app.api()
 
     def approve(plan: DestroyPlan) -> bool:
         if plan.stack_id:
-            render.step(f"{plan.stack_name}: {plan.resource_count} resources in {app.target().describe()}")
+            render.step(f"{plan.stack_name}: {plan.resource_count} resources in {api.target}")
         data = "deleted with their contents" if delete_data else "kept (--delete-data removes them)"
         if plan.data_stack_id:
             stores = ", ".join(plan.buckets + plan.repositories)
@@ -235,8 +220,15 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
         return confirm(f"Destroy {plan.stack_name}?", yes)
 
     with StackProgress() as progress:
-        result = Destroyer(app.config(), app.aws(), progress).destroy(delete_data, approve)
+
+        def approve_paused(plan: DestroyPlan) -> bool:
+            with progress.paused():
+                return approve(plan)
+
+        result = api.destroy(delete_data=delete_data, confirm=approve_paused, progress=progress)
     if result.cancelled:
+        if app.json:
+            render.as_json(result)
         render.note("cancelled: nothing was deleted")
         return
     if app.json:
@@ -251,7 +243,7 @@ def destroy(app: AppContext, yes: bool, delete_data: bool) -> None:
 
 
 def _print_stack_state(name: str, status: str | None, suffix: str = "") -> None:
-    from batchctl.cluster.status import HEALTHY_STATUSES
+    from batchctl.api.cluster import HEALTHY_STATUSES
 
     if status is None:
         render.note(f"{name}: not deployed")
@@ -261,7 +253,7 @@ def _print_stack_state(name: str, status: str | None, suffix: str = "") -> None:
         render.fail(f"{name}: {status}{suffix}")
 
 
-def _print_plan(plan: Plan) -> None:
+def _print_plan(plan: PlanSummary) -> None:
     render.findings(finding for finding in plan.findings if finding.level.name != "INFO")
     for line in plan.notes:
         render.note(line)
@@ -270,27 +262,20 @@ def _print_plan(plan: Plan) -> None:
         verb = "Create" if stack.create else "Update"
         if stack.pending:
             render.err.print(
-                f"{verb} {stack.stack_name}: {stack.resource_count} resource(s), "
+                f"{verb} {stack.stack}: {stack.resource_count} resource(s), "
                 "its change set computed once the data stack is deployed"
             )
             continue
-        if stack.change_set is None:
-            render.ok(f"{stack.stack_name}: no changes")
+        if not stack.changes:
+            render.ok(f"{stack.stack}: no changes")
             continue
-        render.err.print(f"{verb} {stack.stack_name}: {len(stack.change_set.changes)} change(s)")
-        for change in stack.change_set.changes:
+        render.err.print(f"{verb} {stack.stack}: {len(stack.changes)} change(s)")
+        for change in stack.changes:
             replacement = " [red](replacement)[/]" if change.replacement == "True" else ""
             render.err.print(
                 f"  {symbols.get(change.action, change.action)} {change.resource_type:<40} "
                 f"{change.logical_id}{replacement}"
             )
-
-
-def _print_result(app: AppContext, stack_name: str, status: str, values: dict[str, str]) -> None:
-    if app.json:
-        render.as_json({"stack": stack_name, "status": status, "outputs": values})
-    else:
-        _print_outputs(app, values)
 
 
 def _print_costs(lines: list[CostLine]) -> None:
@@ -303,16 +288,7 @@ def _print_costs(lines: list[CostLine]) -> None:
     )
 
 
-def _stack_outputs(app: AppContext) -> dict[str, str]:
-    from batchctl.cluster.deploy import stack_outputs
-
-    return stack_outputs(app.aws(), app.config())
-
-
-def _print_outputs(app: AppContext, values: dict[str, str]) -> None:
-    if app.json:
-        render.as_json(values)
-        return
+def _print_outputs(values: dict[str, str]) -> None:
     if values:
         order = [keys.QUEUE, keys.JOB_DEFINITION, keys.COMPUTE_ENVIRONMENT, keys.BUCKET, keys.LOG_GROUP]
         rank = {key: next((i for i, p in enumerate(order) if key.startswith(p)), len(order)) for key in values}

@@ -1,52 +1,48 @@
-"""What every command shares: global options, the loaded config, and where AWS calls go."""
+"""What every command shares: global options, the loaded config, the SDK object, and how to call batchctl again."""
 
 from __future__ import annotations
 
-import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batchctl.errors import EmulatorNotRunningError
 from batchctl.paths import DEFAULT_CONFIG_FILE
+from batchctl.targets import Target, TargetRequest
 
 if TYPE_CHECKING:
-    from batchctl.aws.session import Aws, Target
+    from batchctl.api import Aws, Batchctl
     from batchctl.config import ClusterConfig
 
-# boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
-
-
-def check_region_variable() -> None:
-    """AWS_REGION (or AWS_DEFAULT_REGION) names a region AWS has, or the SDK calls made in its name would fail."""
-    from batchctl.config.regions import region_problem
-    from batchctl.errors import ConfigError
-
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        value = os.environ.get(name, "").strip()
-        problem = region_problem(value) if value else None
-        if problem:
-            raise ConfigError(f"{name}={value}: {problem}", hint=f"fix or unset {name}")
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+# The SDK, boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
 
 
 @dataclass
 class AppContext:
     config_path: Path = Path(DEFAULT_CONFIG_FILE)
     profile: str | None = None
+    profile_given: bool = False  # --profile on the command line (not AWS_PROFILE)
     region: str | None = None
-    local: bool = False
+    local_flag: bool | None = None  # --local given; None: as BATCHCTL_LOCAL says
     debug: bool = False
     output: str = "table"
     _config: ClusterConfig | None = field(default=None, repr=False)
+    _target: Target | None = field(default=None, repr=False)
     _aws: Aws | None = field(default=None, repr=False)
+    _api: Batchctl | None = field(default=None, repr=False)
 
     @property
     def json(self) -> bool:
         return self.output == "json"
+
+    @property
+    def request(self) -> TargetRequest:
+        return TargetRequest(local=self.local_flag, profile=self.profile, region=self.region)
+
+    @property
+    def local(self) -> bool:
+        """--local, or BATCHCTL_LOCAL=1 (before the emulator is probed)."""
+        return self.request.wants_local
 
     def config(self) -> ClusterConfig:
         if self._config is None:
@@ -56,26 +52,54 @@ class AppContext:
         return self._config
 
     def target(self) -> Target:
-        from batchctl.aws.session import Target
+        """Resolved once per command (the emulator is probed once)."""
+        if self._target is None:
+            from batchctl.targets import resolve_target
 
-        region = self.region or self.config().region
-        check_region_variable()
-        if not self.local:
-            return Target(region=region, profile=self.profile)
-        from batchctl.local.process import status
-
-        running = status()
-        if running is None:
-            raise EmulatorNotRunningError(
-                "--local was given but the local emulator is not running", hint="start it with `batchctl local up`"
-            )
-        return Target(
-            region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
-        )
+            self._target = resolve_target(self.request, self.config().region)
+        return self._target
 
     def aws(self) -> Aws:
         if self._aws is None:
-            from batchctl.aws.session import Aws
+            from batchctl.api import connect
 
-            self._aws = Aws(self.target())
+            self._aws = connect(self.target())
         return self._aws
+
+    def api(self) -> Batchctl:
+        if self._api is None:
+            from batchctl.api import Batchctl
+
+            self._api = Batchctl(self.config(), self.aws)
+        return self._api
+
+    def command(self, *, local: bool = False, config: Path | None = None) -> str:
+        """How to call batchctl again with the same cluster and target, for the hints after a command
+        (local=True: with --local whatever this command targets; config: another file, e.g. the one `init` wrote)."""
+        words = ["batchctl"]
+        if self.local or local:
+            words.append("--local")
+        config = config or self.config_path
+        if str(config) != DEFAULT_CONFIG_FILE:
+            words.append(f"-f {shlex.quote(str(config))}")
+        if self.profile and self.profile_given:
+            words.append(f"--profile {shlex.quote(self.profile)}")
+        if self.region:
+            words.append(f"--region {self.region}")
+        return " ".join(words)
+
+
+# The command being run (one per process at a time): the error boundary writes its hints with the same options.
+_current: list[AppContext] = []
+
+
+def remember_app(app: AppContext) -> None:
+    _current[:] = [app]
+
+
+def forget_app() -> None:
+    _current.clear()
+
+
+def current_app() -> AppContext | None:
+    return _current[0] if _current else None

@@ -11,8 +11,7 @@ import click
 
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
-from batchctl.cli.job_commands import output_option
-from batchctl.cli.options import pass_app
+from batchctl.cli.options import output_option, pass_app
 
 
 @click.group("image")
@@ -27,18 +26,15 @@ def image_group() -> None:
 @pass_app
 def build(app: AppContext, directory: Path, tag: str | None) -> None:
     """Build DIRECTORY's Dockerfile as <repository URI>:<tag> (host networking)."""
-    from batchctl.api import Batchctl
-
-    image = Batchctl(app.config(), app.aws).build_image(directory, tag, on_line=render.note)
+    api = app.api()
+    image = api.build_image(directory, tag, on_line=render.note)
     if app.json:
         render.as_json(image)
     else:
         render.ok(f"built {image.reference} ({image.image_id})")
         click.echo(image.reference)
-    local = "--local " if app.target().is_local else ""
-    render.hint(
-        f"next: batchctl {local}image push {image.reference.rsplit(':', 1)[1]} (jobs pull it from the registry)"
-    )
+    tag = image.reference.rsplit(":", 1)[1]
+    render.hint(f"next: {app.command()} image push {tag} (jobs pull it from the registry)")
 
 
 @image_group.command()
@@ -47,9 +43,7 @@ def build(app: AppContext, directory: Path, tag: str | None) -> None:
 @pass_app
 def push(app: AppContext, tags: tuple[str, ...]) -> None:
     """Push TAGS of the cluster repository (default: every one built here) with an ECR login token."""
-    from batchctl.api import Batchctl
-
-    result = Batchctl(app.config(), app.aws).push_image(list(tags) or None, on_line=render.note)
+    result = app.api().push_image(list(tags) or None, on_line=render.note)
     if app.json:
         render.as_json(result)
         return

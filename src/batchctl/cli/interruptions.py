@@ -29,20 +29,15 @@ def explain_deploy_interruption(command: Callable[..., None]) -> Callable[..., N
 
 def stack_status(app: AppContext) -> str | None:
     """The cluster stack's status now, or None (no stack, no answer, or a second Ctrl-C)."""
-    from batchctl.cluster.template import stack_name
-
     try:
-        stacks = app.aws().client("cloudformation").describe_stacks(StackName=stack_name(app.config()))["Stacks"]
-        return str(stacks[0]["StackStatus"]) if stacks else None
+        return app.api().stack_state()
     except (Exception, KeyboardInterrupt):
         return None
 
 
 def deploy_interrupted(app: AppContext, state: str | None) -> InterruptedByUser:
-    from batchctl.cluster.template import stack_name
-
-    name = stack_name(app.config())
-    batchctl = "batchctl --local" if app.local else "batchctl"
+    name = app.api().stack_name
+    batchctl = app.command()
     if state is None or state == "REVIEW_IN_PROGRESS":
         return InterruptedByUser(
             f"deploy interrupted: stack {name} was not created",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -20,12 +20,10 @@ from batchctl.jobs.resubmit import ResubmitResult, format_indices
 from batchctl.jobs.show import JobView
 from batchctl.jobs.template import parse_assignments
 from batchctl.jobs.wait import count_by_status, require_success
-from batchctl.paths import DEFAULT_CONFIG_FILE
 
 if TYPE_CHECKING:
     from batchctl.api import Batchctl, SubmitResult
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "cyan", "STARTING": "cyan"}
 _JOB_FILE_HELP = """
@@ -45,37 +43,12 @@ cluster's queues and definitions are read too: --explain prints such a file in t
 """
 
 
-def output_option(func: F) -> F:
-    """`-o json` after the command too (`batchctl jobs -o json`), same as before it."""
-
-    def remember(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
-        if value:
-            ctx.find_object(AppContext).output = value  # type: ignore[union-attr]
-
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Choice(["table", "json"]),
-        expose_value=False,
-        callback=remember,
-        help="Result format.",
-    )(func)
-
-
 def _api(app: AppContext) -> Batchctl:
-    from batchctl.api import Batchctl  # imports the config models: not needed for --help
-
-    return Batchctl(app.config(), app.aws)
+    return app.api()
 
 
 def _command(app: AppContext) -> str:
-    """How to call batchctl again with the same cluster and target, for the hints after a command."""
-    words = ["batchctl"]
-    if app.local:
-        words.append("--local")
-    if str(app.config_path) != DEFAULT_CONFIG_FILE:
-        words.append(f"-f {app.config_path}")
-    return " ".join(words)
+    return app.command()
 
 
 @click.command(epilog=_JOB_FILE_HELP)
@@ -86,7 +59,6 @@ def _command(app: AppContext) -> str:
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
 @click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
 @click.option("--explain", is_flag=True, help="Print the file in batchctl's own form (YAML); submit nothing.")
-@output_option
 @pass_app
 def submit(
     app: AppContext,
@@ -105,9 +77,11 @@ def submit(
     """
     api = _api(app)
     if explain:
+        from batchctl.api import Explanation
+
         text = api.explain(job_file, parse_assignments(variables))
         if app.json:
-            render.as_json({"source": str(job_file), "batchctl_form": text})
+            render.as_json(Explanation(str(job_file), text))
         else:
             click.echo(text, nl=False)
         return
@@ -117,7 +91,7 @@ def submit(
         return
     _print_submitted(app, result)
     if follow:
-        _print_follow(api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
+        _print_follow(app, api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
     if wait or follow:
         require_success(_wait(api, [job.job_id for job in result.jobs]))
 
@@ -127,7 +101,6 @@ def submit(
 @click.option("--failed-only", is_flag=True, help="Only an array's FAILED children (a failed plain job: itself).")
 @click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
 @click.option("--wait", is_flag=True, help="Wait until the new job has finished; exit 1 if it failed.")
-@output_option
 @pass_app
 def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wait: bool) -> None:
     """Run a finished job again as a new job whose outputs land where the original's did.
@@ -141,10 +114,9 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
         raise click.UsageError("give --dry-run or --wait, not both")
     api = _api(app)
     result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run)
-    summary = {"original": result.original_id, "name": result.name, "indices": result.indices}
     if dry_run:
         if app.json:
-            render.as_json({**summary, "request": result.request})
+            render.as_json(result)
             return
         render.step(f"resubmitting {result.original_id} would run {_rerun(result)}; its SubmitJob request:")
         render.as_json(result.request)
@@ -153,7 +125,7 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     assert result.job is not None
     new = result.job
     if app.json:
-        render.as_json({**summary, "job": new, "request": result.request})
+        render.as_json(result)
     else:
         render.ok(f"resubmitted {result.name} {result.original_id} as {new.job_id}: {_rerun(result)}")
     render.hint(
@@ -183,7 +155,6 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     callback=parsed_by(parse_since),
     help="Created within this long (30m, 24h, 7d) or since a date (2026-01-31).",
 )
-@output_option
 @pass_app
 def jobs(
     app: AppContext,
@@ -238,7 +209,6 @@ def jobs(
 
 @click.command()
 @click.argument("job_id")
-@output_option
 @pass_app
 def show(app: AppContext, job_id: str) -> None:
     """Show a job: status and reason, attempts, array children, log stream, outputs."""
@@ -302,11 +272,18 @@ def show(app: AppContext, job_id: str) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it finishes.")
 @pass_app
 def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
-    """Print a job's log (CloudWatch Logs)."""
+    """Print a job's log (CloudWatch Logs).
+
+    With -o json: one object (job_id, status, group, stream, waiting, events); with --follow, one JSON object per
+    line as events come (label, timestamp, message; or label, notice).
+    """
     api = _api(app)
+    if app.json and not (follow and attempt is None):
+        render.as_json(api.log_events(job_id, index=index, attempt=attempt))
+        return
     source = api.log_source(job_id, index=index, attempt=attempt)
     if follow and attempt is None:
-        _print_follow(api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
+        _print_follow(app, api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
         return
     if source.stream is None:
         render.note(source.waiting_message)
@@ -326,7 +303,6 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
 @click.command()
 @click.argument("job_ids", nargs=-1, required=True)
 @click.option("-r", "--reason", help="Recorded on the jobs (default: who cancelled them).")
-@output_option
 @pass_app
 def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> None:
     """Cancel jobs that have not started and terminate running ones (array children included)."""
@@ -343,7 +319,6 @@ def cancel(app: AppContext, job_ids: tuple[str, ...], reason: str | None) -> Non
 
 @click.command()
 @click.option("-a", "--all", "all_queues", is_flag=True, help="Every queue of the account and region.")
-@output_option
 @pass_app
 def queues(app: AppContext, all_queues: bool) -> None:
     """Queues: state, priority, compute environments in order, jobs by status."""
@@ -371,7 +346,6 @@ def queues(app: AppContext, all_queues: bool) -> None:
 @click.argument("job_id")
 @click.option("-i", "--index", type=click.IntRange(min=0), help="Only this array child's outputs.")
 @click.option("-d", "--download", type=click.Path(file_okay=False, path_type=Path), help="Copy the files here.")
-@output_option
 @pass_app
 def outputs(app: AppContext, job_id: str, index: int | None, download: Path | None) -> None:
     """List (or download) the files a job uploaded to the outputs bucket."""
@@ -393,7 +367,7 @@ def outputs(app: AppContext, job_id: str, index: int | None, download: Path | No
 
 def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
     if app.json:
-        render.as_json({"source": result.source, "rendered": result.rendered, "requests": result.requests})
+        render.as_json(result)
         return
     render.step(f"{result.source} after templating:")
     click.echo(result.rendered.rstrip("\n"))
@@ -403,7 +377,7 @@ def _print_dry_run(app: AppContext, result: SubmitResult) -> None:
 
 def _print_submitted(app: AppContext, result: SubmitResult) -> None:
     if app.json:
-        render.as_json({"source": result.source, "submission": result.submission_id, "jobs": result.jobs})
+        render.as_json(result)
     else:
         render.ok(f"submitted {len(result.jobs)} job(s) from {result.source} (submission {result.submission_id})")
         render.table(
@@ -423,7 +397,7 @@ def _rerun(result: ResubmitResult) -> str:
     """What a resubmission runs: `indices 1,3 as an array of 2`, `index 3 as a plain job`, `the whole job`."""
     if result.indices is None:
         return "the whole job"
-    if "arrayProperties" in result.request:
+    if result.as_array:
         return f"indices {format_indices(result.indices)} as an array of {len(result.indices)}"
     return f"index {format_indices(result.indices)} as a plain job"
 
@@ -455,12 +429,22 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
     return records
 
 
-def _print_follow(items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+def _print_follow(app: AppContext, items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+    """Log lines on stdout as they come. Under -o json: `logs -f` writes one JSON object per line (JSON Lines);
+    after a submit, whose result is already the JSON document on stdout, the lines go to stderr."""
+    streamed = app.json and not render.json_written()
     for item in items:
-        if isinstance(item, Notice):
-            render.step(f"{item.label}: {item.text}" if prefixed else item.text)
+        text = item.text if isinstance(item, Notice) else item.event.message
+        if streamed and isinstance(item, Notice):
+            render.json_line({"label": item.label, "notice": text})
+        elif streamed and isinstance(item, LogLine):
+            render.json_line({"label": item.label, "timestamp": item.event.timestamp, "message": text})
+        elif app.json:
+            render.err.print(f"[{item.label}] {text}" if prefixed else text, markup=False)
+        elif isinstance(item, Notice):
+            render.step(f"{item.label}: {text}" if prefixed else text)
         else:
-            click.echo(f"[{item.label}] {item.event.message}" if prefixed else item.event.message)
+            click.echo(f"[{item.label}] {text}" if prefixed else text)
 
 
 def _status(status: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,7 +11,7 @@ from batchctl.cli.context import AppContext
 from batchctl.cli.options import pass_app
 
 if TYPE_CHECKING:
-    from batchctl.local import process, restore
+    from batchctl.api.local import RestoredStack
 
 
 @click.group("local")
@@ -25,16 +25,20 @@ def local_group() -> None:
 @pass_app
 def up(app: AppContext, port: int | None, require_docker: bool) -> None:
     """Start the emulator in the background (idempotent) and check the Docker engine."""
+    from batchctl.api import local
     from batchctl.errors import BatchctlError
-    from batchctl.local import docker_engine, process
 
-    already_running = process.status() is not None
-    info = process.start(port=port)
-    restored = [] if already_running else _restore_clusters(info, quiet=app.json)
-    docker = docker_engine.check()
+    def restoring(stack_name: str) -> None:
+        if not app.json:
+            render.note(f"re-creating stack {stack_name}")
+
+    state = local.up(port, on_restore=restoring)
+    info, docker, restored = state.emulator, state.docker, state.restored
+    assert info is not None
     if app.json:
-        render.as_json({"emulator": info, "docker": docker, "restored": restored})
+        render.as_json(state)
     else:
+        _print_restored(restored)
         render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, log {info.log_file})")
         if info.registry:
             render.ok(f"image registry at {info.registry} (ECR repository URIs resolve to it)")
@@ -45,7 +49,7 @@ def up(app: AppContext, port: int | None, require_docker: bool) -> None:
         else:
             render.fail(f"no Docker engine: {docker.detail}")
             render.note("clusters deploy, but jobs cannot run until a Docker engine is reachable (see README)")
-        render.hint("next: batchctl --local deploy --yes" if not restored else "next: batchctl --local status")
+        render.hint(f"next: {app.command(local=True)} {'status' if restored else 'deploy --yes'}")
     if require_docker and not docker.available:
         raise BatchctlError(f"no Docker engine: {docker.detail}", hint="start one: scripts/setup-docker.sh")
     if require_docker and not info.registry:
@@ -59,44 +63,31 @@ def up(app: AppContext, port: int | None, require_docker: bool) -> None:
         )
 
 
-def _restore_clusters(info: process.EmulatorInfo, quiet: bool) -> list[restore.RestoredStack]:
-    """Re-create the stacks deployed before the emulator last stopped, in the order they were first deployed."""
-    import boto3
+def _print_restored(restored: list[RestoredStack]) -> None:
+    from batchctl.api.local import LOST_ON_RESTART
 
-    from batchctl.aws.session import LOCAL_CREDENTIALS
-    from batchctl.cli.progress import StackProgress
-    from batchctl.local import process, restore
-
-    records = restore.StackRecords(process.state_dir())
-    recorded = records.load()
-    if not recorded:
-        return []
-
-    def client_for(region: str) -> Any:
-        return boto3.client("cloudformation", endpoint_url=info.endpoint, region_name=region, **LOCAL_CREDENTIALS)
-
-    with StackProgress(total=len(recorded)) as progress:
-        results = restore.restore_stacks(
-            records, client_for, on_start=lambda record: progress.step(f"re-creating stack {record.name}")
-        )
-    if not quiet:
-        for stack in results:
-            if stack.status == "ALREADY_PRESENT":
-                render.note(f"stack {stack.name} already present")
-            elif stack.ok:
-                render.ok(f"re-created stack {stack.name} ({stack.seconds:.1f} s)")
-            else:
-                render.fail(f"stack {stack.name} not re-created: {stack.status} {stack.reason}".strip())
-        render.note(f"not restored: {restore.LOST_ON_RESTART} (images in the registry are kept)")
-    return results
+    if not restored:
+        return
+    for stack in restored:
+        if stack.status == "ALREADY_PRESENT":
+            render.note(f"stack {stack.name} already present")
+        elif stack.ok:
+            render.ok(f"re-created stack {stack.name} ({stack.seconds:.1f} s)")
+        else:
+            render.fail(f"stack {stack.name} not re-created: {stack.status} {stack.reason}".strip())
+    render.note(f"not restored: {LOST_ON_RESTART} (images in the registry are kept)")
 
 
 @local_group.command()
-def down() -> None:
+@pass_app
+def down(app: AppContext) -> None:
     """Stop the emulator; `local up` re-creates its clusters (jobs, logs and bucket contents are lost)."""
-    from batchctl.local import process
+    from batchctl.api import local
 
-    if process.stop():
+    result = local.down()
+    if app.json:
+        render.as_json(result)
+    elif result.stopped:
         render.ok("emulator stopped")
         render.note("`batchctl local up` re-creates its clusters; jobs, job logs and bucket contents are not kept")
     else:
@@ -107,12 +98,12 @@ def down() -> None:
 @pass_app
 def local_status(app: AppContext) -> None:
     """Is the emulator running, and is a Docker engine reachable?"""
-    from batchctl.local import docker_engine, process
+    from batchctl.api import local
 
-    info = process.status()
-    docker = docker_engine.check()
+    state = local.status()
+    info, docker = state.emulator, state.docker
     if app.json:
-        render.as_json({"emulator": info, "docker": docker})
+        render.as_json(state)
     else:
         if info:
             render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
@@ -138,27 +129,21 @@ def interrupt(app: AppContext, job_id: str, index: int | None) -> None:
     The attempt fails with "Host EC2 (instance i-...) terminated." and is retried if the job's retry strategy says so
     (e.g. evaluateOnExit onStatusReason "Host EC2*" RETRY), so such rules can be tried locally.
     """
-    from batchctl.errors import BatchctlError, NotFoundError
-    from batchctl.local import process
+    from batchctl.api import local
+    from batchctl.errors import BatchctlError
 
     if not app.local:
         raise BatchctlError(
             "`local interrupt` acts on the local emulator only: add --local (AWS itself reclaims Spot hosts)",
-            hint=f"batchctl --local local interrupt {job_id}" + (f" --index {index}" if index is not None else ""),
+            hint=f"{app.command(local=True)} local interrupt {job_id}"
+            + (f" --index {index}" if index is not None else ""),
         )
-    target = f"{job_id}:{index}" if index is not None else job_id
-    try:
-        result = process.interrupt_job(target)
-    except process.EmulatorRefusedError as exc:
-        error = NotFoundError if exc.status == 404 else BatchctlError
-        raise error(str(exc), hint="list running jobs with `batchctl --local jobs --status RUNNING`") from None
-    except process.EmulatorError as exc:
-        raise BatchctlError(str(exc), hint="start it with `batchctl local up`") from None
+    result = local.interrupt(job_id, index)
     if app.json:
         render.as_json(result)
         return
-    render.ok(f"interrupted {target}: {result['statusReason']}")
-    render.hint(f"next: batchctl --local show {target}")
+    render.ok(f"interrupted {result.job_id}: {result.status_reason}")
+    render.hint(f"next: {app.command()} show {result.job_id}")
 
 
 COMMANDS = [local_group]

@@ -9,7 +9,7 @@ import click
 
 from batchctl import __version__
 from batchctl.cli import boundary, options
-from batchctl.cli.context import AppContext, env_flag
+from batchctl.cli.context import AppContext, remember_app
 from batchctl.paths import DEFAULT_CONFIG_FILE
 
 
@@ -28,7 +28,13 @@ from batchctl.paths import DEFAULT_CONFIG_FILE
 @click.option("--region", callback=options.check_region, help="AWS region (default: the config's region).")
 @click.option("--local", is_flag=True, help="Target the local emulator (`batchctl local up`); or BATCHCTL_LOCAL=1.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
-@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table", help="Result format.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    help="Result format; also after the command (docs/json-output.md).",
+)
 @click.version_option(__version__, prog_name="batchctl")
 @click.pass_context
 def cli(
@@ -49,18 +55,28 @@ def cli(
     ctx.obj = AppContext(
         config_path=config_path,
         profile=profile,
+        profile_given=ctx.get_parameter_source("profile") == click.core.ParameterSource.COMMANDLINE,
         region=region,
-        local=local or env_flag("BATCHCTL_LOCAL"),
+        local_flag=True if local else None,
         debug=debug,
         output=output,
     )
+    remember_app(ctx.obj)
 
 
 def _register() -> None:
-    from batchctl.cli import cluster_commands, config_commands, image_commands, job_commands, local_commands
+    from batchctl.cli import (
+        cluster_commands,
+        completion,
+        config_commands,
+        image_commands,
+        job_commands,
+        local_commands,
+    )
 
-    for module in (cluster_commands, config_commands, local_commands, job_commands, image_commands):
+    for module in (cluster_commands, config_commands, local_commands, job_commands, image_commands, completion):
         for command in module.COMMANDS:
+            options.add_output_option(command)
             cli.add_command(command)
 
 

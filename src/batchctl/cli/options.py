@@ -14,6 +14,33 @@ from batchctl.errors import BatchctlError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def output_option(func: F) -> F:
+    """`-o json` after the command too (`batchctl status -o json`), same as before it."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(["table", "json"]),
+        expose_value=False,
+        callback=_remember_output,
+        help="Result format (docs/json-output.md).",
+    )(func)
+
+
+def _remember_output(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.find_object(AppContext).output = value  # type: ignore[union-attr]
+
+
+def add_output_option(command: click.Command) -> None:
+    """Give a command (and every command of a group) `-o/--output`, unless it declares its own."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_output_option(sub)
+        return
+    if not any(param.name == "output" for param in command.params):
+        output_option(command)
+
+
 def yes_option(func: F) -> F:
     return click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(func)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -11,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from batchctl.cli import render
 
 if TYPE_CHECKING:
-    from batchctl.aws.cloudformation import StackEvent
+    from batchctl.api.cluster import StackEvent
 
 _STYLES = {"COMPLETE": "green", "FAILED": "bold red", "IN_PROGRESS": "dim", "ROLLBACK": "yellow"}
 
@@ -47,6 +49,18 @@ class StackProgress:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar.live.is_started:
             self._bar.stop()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Take the bar off the terminal while a question is asked."""
+        running = self._bar.live.is_started
+        if running:
+            self._bar.stop()
+        try:
+            yield
+        finally:
+            if running:
+                self._bar.start()
 
     def expect(self, total: int) -> None:
         self._bar.update(self._task, total=total, completed=0)

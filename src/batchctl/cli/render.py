@@ -68,8 +68,33 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     console.print(grid)
 
 
+_written = {"json": False}
+
+
 def as_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=_plain) + "\n")
+    """A command's result under -o json: one JSON document on stdout (docs/json-output.md)."""
+    sys.stdout.write(to_json(data) + "\n")
+    _written["json"] = True
+
+
+def json_line(data: Any) -> None:
+    """One compact JSON document per line, for results that stream (`logs --follow -o json`)."""
+    sys.stdout.write(json.dumps(data, default=_plain) + "\n")
+    sys.stdout.flush()
+    _written["json"] = True
+
+
+def json_written() -> bool:
+    """Whether this command has already put its JSON result on stdout (an error then adds no second document)."""
+    return _written["json"]
+
+
+def reset() -> None:
+    _written["json"] = False
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_plain)
 
 
 def _plain(value: Any) -> Any:

@@ -74,8 +74,11 @@ class DeployResult:
     status: str
     changed: bool
     outputs: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the execution (the plan's own notes: plan.notes)
     findings: list[Finding] = field(default_factory=list)
+    plan: Plan | None = None
+    cancelled: bool = False
+    seconds: float = 0.0
 
 
 class Deployer:
@@ -181,6 +184,8 @@ class Deployer:
                 self.cloudformation.delete_stack(stack.change_set.stack_id)
 
     def deploy(self, confirm: Callable[[Plan], bool] = lambda plan: True) -> DeployResult:
+        """Plan, ask `confirm` (declined: the change sets are dropped, nothing changes), execute."""
+        started = time.monotonic()
         plan = self.plan()
         if not plan.has_changes:
             stack = self.cloudformation.describe_stack(self.stack_name) or {}
@@ -189,13 +194,18 @@ class Deployer:
                 stack.get("StackStatus", "NONE"),
                 changed=False,
                 outputs=CloudFormation.outputs_of(stack),
-                notes=plan.notes,
                 findings=plan.findings,
+                plan=plan,
             )
         if not confirm(plan):
             self.discard(plan)
-            return DeployResult(self.stack_name, "CANCELLED", changed=False, notes=plan.notes, findings=plan.findings)
-        return self.execute(plan)
+            return DeployResult(
+                self.stack_name, "CANCELLED", changed=False, findings=plan.findings, plan=plan, cancelled=True
+            )
+        self.progress.expect(plan.change_count)
+        result = self.execute(plan)
+        result.seconds = round(time.monotonic() - started, 1)
+        return result
 
     def execute(self, plan: Plan) -> DeployResult:
         """Run the data stack's change set, then the compute stack's (computed now if it was pending)."""
@@ -207,13 +217,20 @@ class Deployer:
             if stack.change_set is not None:
                 self._run(stack)
         final = self.cloudformation.describe_stack(self.stack_name) or {}
+        notes = []
+        if self.aws.target.is_local and not plan.create:
+            notes.append(
+                "local emulator: Batch resources were updated through the emulator's compatibility layer "
+                "(moto's CloudFormation only creates them)"
+            )
         return DeployResult(
             self.stack_name,
             final.get("StackStatus", "NONE"),
             changed=True,
             outputs=CloudFormation.outputs_of(final),
-            notes=plan.notes,
+            notes=notes,
             findings=plan.findings,
+            plan=plan,
         )
 
     def _run(self, plan: StackPlan) -> None:

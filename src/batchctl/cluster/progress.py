@@ -14,10 +14,16 @@ class Progress(Protocol):
     def event(self, event: StackEvent) -> None:
         """A CloudFormation resource event."""
 
+    def expect(self, total: int) -> None:
+        """How many resource events the work ahead should bring (for a progress bar)."""
+
 
 class Silent:
     def step(self, message: str) -> None:
         pass
 
     def event(self, event: StackEvent) -> None:
+        pass
+
+    def expect(self, total: int) -> None:
         pass

@@ -65,6 +65,11 @@ class ResubmitResult:
     job: SubmittedJob | None = None  # None for a dry run
     dry_run: bool = False
 
+    @property
+    def as_array(self) -> bool:
+        """Whether the new job is an array (several failed children) rather than a plain job."""
+        return "arrayProperties" in self.request
+
 
 def resubmit_job(
     batch: Batch,

@@ -1,14 +1,17 @@
-"""The Python API of the job workflow; the CLI's job and image commands call these same methods.
+"""The Python API: everything the `batchctl` command does, it does through these methods (the CLI only renders).
 
     from batchctl.api import Batchctl
 
     cluster = Batchctl.from_config("batchctl.yaml", local=True)
+    cluster.deploy()
     result = cluster.submit("jobs.yaml", {"greeting": "hi"})
     final = cluster.wait([job.job_id for job in result.jobs])
     for event in cluster.logs(result.jobs[0].job_id):
         print(event.message)
 
-Nothing here prints. AWS clients are created on first use, so a dry run needs no credentials.
+Cluster methods (validate, synth, diff, deploy, status, destroy) are in `api/cluster.py`; the local emulator's
+up/down/status in `batchctl.api.local`. Nothing here prints. The target (AWS or an emulator, see
+`batchctl.targets`) is resolved and AWS clients are created on first use, so a dry run needs no credentials.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchctl import outputs as keys
+from batchctl.api.cluster import ClusterOperations
 from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
-from batchctl.aws.session import Aws, Target
+from batchctl.aws.session import Aws
 from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
-from batchctl.errors import EmulatorNotRunningError, NotFoundError
+from batchctl.errors import NotFoundError
 from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
@@ -44,6 +48,7 @@ from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
 from batchctl.jobs.template import Builtins
 from batchctl.jobs.wait import wait_for
+from batchctl.targets import Target, TargetRequest, resolve_target
 
 if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
@@ -58,6 +63,14 @@ def current_user() -> str:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """`submit --explain`: a job file shown in batchctl's own form."""
+
+    source: str  # the job file
+    batchctl_form: str  # YAML
+
+
+@dataclass(frozen=True)
 class SubmitResult:
     source: str  # the job file
     submission_id: str
@@ -68,12 +81,27 @@ class SubmitResult:
 
 
 @dataclass(frozen=True)
+class JobLogs:
+    job_id: str
+    status: str
+    group: str
+    stream: str | None  # None: the job has not started (or never did)
+    waiting: str | None  # why there is nothing to read yet
+    events: list[LogEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class PushResult:
     references: list[str]
 
 
-class Batchctl:
-    """One cluster's job workflow: submit, resubmit, list, show, logs, cancel, queues, outputs, images."""
+def connect(target: Target) -> Aws:
+    """AWS clients for a resolved target (created on first use)."""
+    return Aws(target)
+
+
+class Batchctl(ClusterOperations):
+    """One cluster: deploy it (see ClusterOperations), run its jobs, build and push its images."""
 
     def __init__(
         self,
@@ -96,14 +124,16 @@ class Batchctl:
         cls,
         path: str | Path = DEFAULT_CONFIG_FILE,
         *,
-        local: bool = False,
+        local: bool | None = None,
         profile: str | None = None,
         region: str | None = None,
         endpoint_url: str | None = None,
         user: str | None = None,
     ) -> Batchctl:
+        """local=None follows BATCHCTL_LOCAL; see batchctl.targets for the order in which targets are chosen."""
         config = load_config(path)
-        return cls(config, lambda: Aws(_target(config, local, profile, region, endpoint_url)), user=user)
+        request = TargetRequest(local=local, profile=profile, region=region, endpoint_url=endpoint_url)
+        return cls(config, lambda: Aws(resolve_target(request, config.region)), user=user)
 
     # -- where calls go ---------------------------------------------------------------------------------------
 
@@ -117,6 +147,11 @@ class Batchctl:
     def target(self) -> str:
         return self.aws.target.describe()
 
+    @property
+    def is_local(self) -> bool:
+        """Whether calls go to an emulator (the local one, or AWS_ENDPOINT_URL's) rather than AWS."""
+        return self.aws.target.is_local
+
     def stack_outputs(self) -> dict[str, str]:
         """The cluster stack's outputs (read once): how queues, definitions and buckets are found."""
         if self._outputs is None:
@@ -127,8 +162,7 @@ class Batchctl:
             if not found:
                 raise NotFoundError(
                     f"cluster {self.config.name} is not deployed in {self.target} (no stack {stack_name(self.config)})",
-                    hint="deploy it: batchctl deploy"
-                    + (" (with --local for the emulator)" if self.aws.target.is_local else ""),
+                    hint=f"deploy it: batchctl {'--local ' if self.aws.target.emulator_pid else ''}deploy",
                 )
             self._outputs = found
         return self._outputs
@@ -249,6 +283,14 @@ class Batchctl:
         """The log events a job has written so far (none before it starts)."""
         return self.read_logs(self.log_source(job_id, index=index, attempt=attempt))
 
+    def log_events(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> JobLogs:
+        """Every log event a job has written so far, with where they come from (or why there are none yet)."""
+        source = self.log_source(job_id, index=index, attempt=attempt)
+        if source.stream is None:
+            return JobLogs(source.job.id, source.job.status, source.group, None, source.waiting_message)
+        events = list(self.read_logs(source))
+        return JobLogs(source.job.id, source.job.status, source.group, source.stream, None, events)
+
     def read_logs(self, source: job_logs.LogSource) -> Iterator[LogEvent]:
         return job_logs.read_logs(self._logs(), source)
 
@@ -304,23 +346,3 @@ class Batchctl:
         client = docker_client()
         references = [image_reference(uri, tag) for tag in tags] if tags else local_references(client, uri)
         return PushResult(push_images(client, Ecr(self.aws.client("ecr")), references, on_line))
-
-
-def _target(
-    config: ClusterConfig, local: bool, profile: str | None, region: str | None, endpoint_url: str | None
-) -> Target:
-    region = region or config.region
-    if endpoint_url:
-        return Target(region=region, endpoint_url=endpoint_url)
-    if not local:
-        return Target(region=region, profile=profile)
-    from batchctl.local.process import status
-
-    running = status()
-    if running is None:
-        raise EmulatorNotRunningError(
-            "local=True but the local emulator is not running", hint="start it with `batchctl local up`"
-        )
-    return Target(
-        region=region, endpoint_url=running.endpoint, emulator_pid=running.pid, emulator_log=str(running.log_file)
-    )
