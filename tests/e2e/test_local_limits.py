@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore import xform_name
 from tests.emulator_fixtures import BASE_IMAGE, Emulator, batchctl_home, free_port, require_image
 from tests.helpers import capture_cli, write_yaml
 
@@ -291,6 +292,8 @@ def test_queues_and_environments_report_health_as_aws(cluster: dict[str, Any], j
 
 def aws_cli(emulator: Emulator, *args: str) -> dict[str, Any]:
     """``aws batch ...`` against the emulator; where awscli is not installed, boto3 with the same parameters."""
+    if shutil.which("aws") is None:
+        return _as_awscli_would(emulator, *args)
     environment = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                    "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
     command = ["aws", "--endpoint-url", emulator.endpoint, "--output", "json", "batch", *args]
@@ -299,7 +302,31 @@ def aws_cli(emulator: Emulator, *args: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout or "{}"))
 
 
-@pytest.mark.skipif(shutil.which("aws") is None, reason="awscli is not installed")
+def _as_awscli_would(emulator: Emulator, operation: str, *options: str) -> dict[str, Any]:
+    """awscli's translation of ``batch OPERATION --kebab-name VALUE ...``: the operation and member names from the
+    service model, a JSON value parsed, a single value of a list member wrapped, an integer member converted."""
+    client = emulator.client("batch")
+    model = client.meta.service_model
+    name = next(op for op in model.operation_names if xform_name(op, "-") == operation)
+    members = model.operation_model(name).input_shape.members
+    by_option = {xform_name(member, "-"): member for member in members}
+    parameters: dict[str, Any] = {}
+    for option, value in zip(options[::2], options[1::2], strict=True):
+        member = by_option[option.removeprefix("--")]
+        parameters[member] = _awscli_value(members[member].type_name, value)
+    answer = getattr(client, xform_name(name))(**parameters)
+    answer.pop("ResponseMetadata", None)
+    return dict(json.loads(json.dumps(answer, default=str)))
+
+
+def _awscli_value(kind: str, value: str) -> Any:
+    if kind in {"structure", "map"} or value.startswith(("[", "{")):
+        return json.loads(value)
+    if kind == "list":
+        return [value]
+    return int(value) if kind == "integer" else value
+
+
 def test_awscli_describes_lists_submits_and_cancels(cluster: dict[str, Any], jobs: dict[str, str]) -> None:
     emulator = cluster["emulator"]
     queues = aws_cli(emulator, "describe-job-queues")["jobQueues"]
