@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 import pytest
-from tests.emulator_fixtures import batchctl_home
+from tests.emulator_fixtures import ACCOUNT_ID, BASE_IMAGE, REGION, batchctl_home, require_image, require_registry
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
 from batchctl.api.shapes import ERROR_KEYS, SHAPES
@@ -61,7 +61,7 @@ CASES: dict[str, list[Case]] = {
     "queues": [Case((), 0), Case(("--all",), 0), Case((), 1, home="empty")],
     "outputs": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
     "image build": [Case(("{dir}",), 1)],
-    "image push": [Case(("helloworld",), 0), Case((), 1, config="missing")],
+    "image push": [Case(("helloworld",), 0), Case(("never-built",), 1), Case((), 1, config="missing")],
     "completion": [Case(("bash",), 0), Case(("zsh",), 0), Case(("fish",), 0), Case(("tcsh",), 2)],
 }
 
@@ -91,7 +91,22 @@ class Workspace:
 
 
 @pytest.fixture(scope="module")
-def workspace(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def workspace(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    require_image(BASE_IMAGE)
+    require_registry()
+    import docker
+
+    engine = docker.from_env()
+    built = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/jsonout:helloworld"  # what `image build` would have tagged
+    engine.images.get(BASE_IMAGE).tag(built)
+    try:
+        yield _workspace(tmp_path_factory)
+    finally:
+        engine.images.remove(built, noprune=True)
+        engine.close()
+
+
+def _workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     directory = tmp_path_factory.mktemp("json")
     deployed = write_yaml(directory / "batchctl.yaml", {**DEMO_CONFIG, "name": "jsonout"})
     broken = write_yaml(directory / "broken.yaml", {**DEMO_CONFIG, "name": "jsonout", "queues": []})
