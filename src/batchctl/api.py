@@ -46,6 +46,7 @@ from batchctl.jobs.wait import wait_for
 
 if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
+    from batchctl.insight.why import Why
 
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
@@ -264,6 +265,18 @@ class Batchctl:
         s3 = self.aws.client("s3")
         listing = list_outputs(self._batch(), s3, self.resolver(), job_id, self.target, index)
         return download_outputs(s3, listing, Path(download)) if download is not None else listing
+
+    # -- insight: why, usage, quick runs ----------------------------------------------------------------------
+
+    def why(self, job_id: str, *, command: str = "batchctl") -> Why:
+        """Why a job is not running yet, or why it failed: a verdict, the evidence and the fix.
+
+        `command` is how the fixes call batchctl (e.g. "batchctl --local")."""
+        from batchctl.insight.facts import gather
+        from batchctl.insight.why import Cluster, explain
+
+        facts = gather(self._batch(), self._logs(), self.aws.client("s3"), self.resolver(), job_id, self.target)
+        return explain(facts, Cluster.of(self.config, command))
 
     # -- images ------------------------------------------------------------------------------------------------
 

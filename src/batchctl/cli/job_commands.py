@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.markup import escape
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import parsed_by, pass_app
+from batchctl.insight.failures import classify
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
@@ -64,6 +66,11 @@ def _api(app: AppContext) -> Batchctl:
     from batchctl.api import Batchctl  # imports the config models: not needed for --help
 
     return Batchctl(app.config(), app.aws)
+
+
+def _failure_class(job: JobRecord) -> str | None:
+    failure = classify(job)
+    return failure.label if failure else None
 
 
 def _command(app: AppContext) -> str:
@@ -199,17 +206,18 @@ def jobs(
         since=since,
     )
     if app.json:
-        render.as_json(records)
+        render.as_json([{**dataclasses.asdict(r), "failure_class": _failure_class(r)} for r in records])
         return
     if not records:
         render.note("no jobs match" + ("" if all_statuses or statuses else " (active only: add --all for finished)"))
         return
     show_user = bool(all_users or user)
     show_reason = any(record.status_reason for record in records)
+    show_class = any(record.status == "FAILED" for record in records)
     columns = ["id", "name", "status", "array", *(["user"] if show_user else []), "created"]
     render.table(
         None,
-        [*columns, *(["reason"] if show_reason else [])],
+        [*columns, *(["class"] if show_class else []), *(["reason"] if show_reason else [])],
         [
             (
                 r.id,
@@ -218,6 +226,7 @@ def jobs(
                 _array(r),
                 *([escape(r.user or "")] if show_user else []),
                 _time(r.created),
+                *([_failure_class(r) or ""] if show_class else []),
                 *([escape(r.status_reason)] if show_reason else []),
             )
             for r in records
@@ -233,10 +242,11 @@ def show(app: AppContext, job_id: str) -> None:
     """Show a job: status and reason, attempts, array children, log stream, outputs."""
     view = _api(app).show(job_id)
     if app.json:
-        render.as_json(view)
+        render.as_json({**dataclasses.asdict(view), "failure_class": _failure_class(view.job)})
         return
     job = view.job
     reason = f" — {job.status_reason}" if job.status_reason else ""
+    failure = _failure_class(job)
     render.out.print(f"[bold]{escape(job.name)}[/] {job.id}  {_status(job.status)}{escape(reason)}")
     fields = [
         ("aws name", job.aws_name),
@@ -248,6 +258,7 @@ def show(app: AppContext, job_id: str) -> None:
         ("started", _time(job.started)),
         ("stopped", _time(job.stopped)),
         ("exit code", "" if job.exit_code is None else str(job.exit_code)),
+        ("failure", f"{failure} (explained by: {_command(app)} why {job.id})" if failure else ""),
         ("array", _children(job)),
         ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream and not job.is_array_parent else ""),
         ("outputs", view.output_url or ""),

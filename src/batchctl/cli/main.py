@@ -57,9 +57,16 @@ def cli(
 
 
 def _register() -> None:
-    from batchctl.cli import cluster_commands, config_commands, image_commands, job_commands, local_commands
+    from batchctl.cli import (
+        cluster_commands,
+        config_commands,
+        image_commands,
+        insight_commands,
+        job_commands,
+        local_commands,
+    )
 
-    for module in (cluster_commands, config_commands, local_commands, job_commands, image_commands):
+    for module in (cluster_commands, config_commands, local_commands, job_commands, image_commands, insight_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 
