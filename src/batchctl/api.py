@@ -26,12 +26,14 @@ from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
 from batchctl.aws.session import Aws, Target
 from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
-from batchctl.errors import EmulatorNotRunningError, NotFoundError
+from batchctl.errors import BatchctlError, EmulatorNotRunningError, NotFoundError
 from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
+from batchctl.jobs.adhoc import parse_pairs
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
-from batchctl.jobs.jobfile import load_job_file
+from batchctl.jobs.follow import Notice
+from batchctl.jobs.jobfile import JobFile, load_job_file
 from batchctl.jobs.listing import JobQuery, list_jobs
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
 from batchctl.jobs.queues import QueueView, queue_views
@@ -47,6 +49,8 @@ from batchctl.jobs.wait import wait_for
 if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
     from batchctl.insight.why import Why
+
+__all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs"]
 
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
@@ -163,6 +167,9 @@ class Batchctl:
         each job fits a compute environment of its queue.
         """
         job_file = load_job_file(Path(path), {**builtin_variables(self.user, self.config.name), **(variables or {})})
+        return self._submit_file(job_file, str(path), dry_run=dry_run, force=force)
+
+    def _submit_file(self, job_file: JobFile, source: str, *, dry_run: bool, force: bool) -> SubmitResult:
         submission_id = new_submission_id()
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
 
@@ -176,11 +183,11 @@ class Batchctl:
         if dry_run:
             placeholders = {item.name: f"<id of {item.name}>" for item in planned}
             requests = [with_dependencies(item, placeholders) for item in planned]
-            return SubmitResult(str(path), submission_id, job_file.rendered, requests, dry_run=True)
+            return SubmitResult(source, submission_id, job_file.rendered, requests, dry_run=True)
         jobs = submit_planned(self._batch(), planned)
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
-        return SubmitResult(str(path), submission_id, job_file.rendered, requests, jobs)
+        return SubmitResult(source, submission_id, job_file.rendered, requests, jobs)
 
     def resubmit(self, job_id: str, *, failed_only: bool = False, dry_run: bool = False) -> ResubmitResult:
         """Run a finished job again as one new job whose outputs land where the original's did.
@@ -277,6 +284,55 @@ class Batchctl:
 
         facts = gather(self._batch(), self._logs(), self.aws.client("s3"), self.resolver(), job_id, self.target)
         return explain(facts, Cluster.of(self.config, command))
+
+    def run(
+        self,
+        command: list[str],
+        *,
+        queue: str | None = None,
+        definition: str | None = None,
+        image: str | None = None,
+        name: str | None = None,
+        array_size: int | None = None,
+        vcpus: float | None = None,
+        memory: int | None = None,
+        environment: Mapping[str, str] | None = None,
+        inputs: Mapping[str, str] | None = None,
+        timeout: int | None = None,
+        retries: int | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> SubmitResult:
+        """Submit one job without a job file (default: the first queue and job definition of batchctl.yaml).
+
+        image: a full image reference, run on a job definition derived from the cluster's first one (registered
+        once, then reused); not with definition. The job is checked as a job file's would be (see submit).
+        """
+        from batchctl.jobs import adhoc
+
+        if image and definition:
+            raise BatchctlError("give a job definition or an image, not both")
+        if image:
+            definition = (
+                adhoc.planned_image_definition(self.config, image)
+                if dry_run
+                else adhoc.image_definition(self._batch(), self.resolver(), self.config, image)
+            )
+        job_file = adhoc.one_job_file(
+            self.config,
+            command,
+            queue=queue,
+            definition=definition,
+            name=name,
+            array_size=array_size,
+            vcpus=vcpus,
+            memory=memory,
+            environment=dict(environment or {}),
+            inputs=dict(inputs or {}),
+            timeout=timeout,
+            retries=retries,
+        )
+        return self._submit_file(job_file, adhoc.SOURCE, dry_run=dry_run, force=force)
 
     # -- images ------------------------------------------------------------------------------------------------
 

@@ -81,4 +81,110 @@ def why(app: AppContext, job_id: str) -> None:
         render.out.print(f"[green]fix:[/] {escape(fix)}")
 
 
-COMMANDS = [why]
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("-q", "--queue", help="Queue (short name or ARN; default: the first of batchctl.yaml).")
+@click.option("-d", "--definition", help="Job definition (short name or ARN; default: the first of batchctl.yaml).")
+@click.option("--image", help="A full image reference to run instead (a job definition derived from the first one).")
+@click.option("-n", "--name", help="Job name (default: run-<program>).")
+@click.option("--array", "array_size", type=click.IntRange(2, 10_000), help="Run as an array of N children.")
+@click.option("--vcpus", type=click.FloatRange(min=0, min_open=True), help="vCPUs (default: the definition's).")
+@click.option("--memory", type=click.IntRange(min=4), help="Memory in MiB (default: the definition's).")
+@click.option("-e", "--env", "env", multiple=True, metavar="K=V", help="An environment variable (repeatable).")
+@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=URL", help="An input to stage (repeatable).")
+@click.option("--timeout", type=click.IntRange(min=60), help="Seconds per attempt.")
+@click.option("--retries", type=click.IntRange(1, 10), help="Attempts in all.")
+@click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
+@click.option("--wait", is_flag=True, help="Wait until it has finished, then print its log; exit 1 if it failed.")
+@click.option("--follow", is_flag=True, help="Stream its log while it runs (implies --wait).")
+@click.option("--force", is_flag=True, help="Submit even when no compute environment of the queue fits it.")
+@output_option
+@pass_app
+@json_errors
+def run(
+    app: AppContext,
+    command: tuple[str, ...],
+    queue: str | None,
+    definition: str | None,
+    image: str | None,
+    name: str | None,
+    array_size: int | None,
+    vcpus: float | None,
+    memory: int | None,
+    env: tuple[str, ...],
+    inputs: tuple[str, ...],
+    timeout: int | None,
+    retries: int | None,
+    dry_run: bool,
+    wait: bool,
+    follow: bool,
+    force: bool,
+) -> None:
+    """Run one job without a job file: batchctl run [OPTIONS] -- COMMAND [ARG ...]
+
+    \b
+    Examples:
+      batchctl --local run --wait -- python3 -c "print('hi')"
+      batchctl run --array 10 --memory 4096 -e MODE=fast -- python3 /app/work.py
+      batchctl run --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/tools:1.2 --follow -- tool --help
+    """
+    from batchctl.api import Notice, parse_pairs
+
+    if dry_run and (wait or follow):
+        raise click.UsageError("give --dry-run or --wait/--follow, not both")
+    api = _api(app)
+    result = api.run(
+        list(command),
+        queue=queue,
+        definition=definition,
+        image=image,
+        name=name,
+        array_size=array_size,
+        vcpus=vcpus,
+        memory=memory,
+        environment=parse_pairs(env, "--env", "-e MODE=fast"),
+        inputs=parse_pairs(inputs, "--input", "-i data=s3://bucket/prefix/"),
+        timeout=timeout,
+        retries=retries,
+        dry_run=dry_run,
+        force=force,
+    )
+    if dry_run:
+        if app.json:
+            render.as_json({"requests": result.requests})
+        else:
+            render.step("the SubmitJob request (nothing was submitted):")
+            render.as_json(result.requests[0])
+        return
+    job = result.jobs[0]
+    if app.json and not (wait or follow):
+        render.as_json({"job": job, "request": result.requests[0]})
+        return
+    if not app.json:
+        click.echo(job.job_id)
+        render.ok(f"submitted {job.name} to {job.queue.rsplit('/', 1)[-1]}")
+    if follow:
+        for item in api.follow(result.jobs):
+            if isinstance(item, Notice):
+                render.step(item.text)
+            elif not app.json:
+                click.echo(item.event.message)
+    if not (wait or follow):
+        render.hint(f"next: {_command(app)} logs {job.job_id} -f; {_command(app)} why {job.job_id}")
+        return
+    final = api.wait([job.job_id])
+    record = final[0]
+    if wait and not follow and not job.array_size and not app.json:
+        for event in api.logs(job.job_id):
+            click.echo(event.message)
+    if app.json:
+        render.as_json({"job": job, "status": record.status, "status_reason": record.status_reason})
+    line = f"{job.name} {job.job_id} {record.status}" + (f": {record.status_reason}" if record.status_reason else "")
+    if record.status != "SUCCEEDED":
+        render.fail(line)
+        render.hint(f"why: {_command(app)} why {job.job_id}")
+        raise click.exceptions.Exit(1)
+    render.ok(line)
+
+
+COMMANDS = [why, run]
