@@ -34,7 +34,7 @@ from batchctl.jobs.adhoc import parse_pairs
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
 from batchctl.jobs.follow import Notice
 from batchctl.jobs.jobfile import JobFile, load_job_file
-from batchctl.jobs.listing import JobQuery, list_jobs
+from batchctl.jobs.listing import JobQuery, list_jobs, parse_since
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
@@ -48,9 +48,10 @@ from batchctl.jobs.wait import wait_for
 
 if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
+    from batchctl.insight.usage import UsageReport
     from batchctl.insight.why import Why
 
-__all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs"]
+__all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
@@ -284,6 +285,30 @@ class Batchctl:
 
         facts = gather(self._batch(), self._logs(), self.aws.client("s3"), self.resolver(), job_id, self.target)
         return explain(facts, Cluster.of(self.config, command))
+
+    def usage(
+        self,
+        job_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        definition: str | None = None,
+        all_users: bool = False,
+    ) -> UsageReport:
+        """Requested against used vCPU-seconds and peak memory, per job and per job definition, with a memory
+        suggestion per definition and an estimated cost (a dated price table) — of one job (an array: its
+        children) or of the finished jobs created since `since`."""
+        from batchctl.insight.usage import collect
+
+        if job_id:
+            records = [show_job(self._batch(), self.resolver(), job_id, self.target).job]
+        else:
+            records = [
+                record
+                for record in self.jobs(statuses=("SUCCEEDED", "FAILED"), since=since, all_users=all_users)
+                if record.terminal
+            ]
+        region = self.aws.target.region or self.config.region
+        return collect(self._batch(), self.aws.client("s3"), self.resolver(), records, region, definition)
 
     def run(
         self,

@@ -134,3 +134,21 @@ def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster
     assert answer["failure"] == "image pull", answer
     assert any("image push never-pushed" in fix for fix in answer["fixes"]), answer
     assert cluster.show(jobs["pull"])["failure_class"] == "image pull"
+
+
+def test_usage_reports_requested_used_and_cost(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
+    wait_for(cluster, jobs["oom"], ("FAILED", "SUCCEEDED"))
+    code, out, err = cluster.cli("-o", "json", "usage", "--since", "1h")
+    assert code == 0, err
+    report = json.loads(out)
+    oom = next(job for job in report["jobs"] if job["id"] == jobs["oom"])
+    assert (oom["memory_mib"], oom["vcpus"]) == (256, 1)
+    assert (
+        oom["peak_mib"] > 0 and oom["cost_usd"] > 0 and oom["cost_basis"].startswith("c6i.large SPOT")
+    )  # the cheapest default type it fits
+    assert report["price_date"] and "estimate" in report["note"]
+    code, out, err = cluster.cli("usage", "--since", "1h")
+    assert code == 0, err
+    assert "cost USD" in out and "vCPU-s asked" in out and "suggested MiB" in out and "estimated cost" in out
+    code, out, err = cluster.cli("usage", "-o", "csv", jobs["oom"])
+    assert code == 0 and out.splitlines()[0].startswith("id,name,definition") and jobs["oom"] in out

@@ -187,4 +187,177 @@ def run(
     render.ok(line)
 
 
-COMMANDS = [why, run]
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from batchctl.api import parse_since
+
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except BatchctlError as exc:
+        raise click.BadParameter(exc.message + (f" ({exc.hint})" if exc.hint else ""), ctx=ctx, param=param) from None
+
+
+def _format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`-o csv` is this command's own; `-o json` is the app's (so errors are JSON too)."""
+    app = ctx.find_object(AppContext)
+    if value == "json" and app is not None:
+        app.output = "json"
+    return value
+
+
+@click.command()
+@click.argument("job_id", required=False)
+@click.option("--since", callback=_since, help="Jobs created within this long (30m, 24h, 7d) or since a date.")
+@click.option("-d", "--definition", help="Only jobs of this job definition (short name or AWS name).")
+@click.option("--all-users", is_flag=True, help="Jobs of every user (default: yours).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "csv"]), callback=_format, help="Format.")
+@pass_app
+@json_errors
+def usage(
+    app: AppContext, job_id: str | None, since: Any, definition: str | None, all_users: bool, fmt: str | None
+) -> None:
+    """Requested vs used vCPU-seconds and peak memory per job and per job definition, a memory suggestion per
+    definition, and an estimated cost per job (default: your jobs of the last 7 days).
+
+    \b
+    Costs are estimates from a dated price table: on EC2/Spot the instance price x the job's time x its share of
+    the instance (the larger of its vCPU and memory share), Spot at a stated discount; on Fargate vCPU-hours and
+    GB-hours. The report says the price date.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    if job_id and since:
+        raise click.UsageError("give JOB_ID or --since, not both")
+    if not job_id and since is None:
+        since = datetime.now(UTC) - timedelta(days=7)
+    report = _api(app).usage(job_id, since=since, definition=definition, all_users=all_users)
+    if app.json or fmt == "json":
+        render.as_json(report)
+        return
+    if fmt == "csv":
+        _csv(report)
+        return
+    if not report.jobs:
+        render.note("no finished jobs match (try --since 30d or --all-users)")
+        return
+    render.table(
+        None,
+        [
+            "id",
+            "name",
+            "definition",
+            "status",
+            "vCPUs",
+            "MiB",
+            "seconds",
+            "vCPU-s asked",
+            "CPU-s used",
+            "peak MiB",
+            f"cost {report.currency}",
+        ],
+        [
+            (
+                j.id,
+                escape(j.name),
+                escape(j.definition),
+                j.status,
+                f"{j.vcpus:g}",
+                j.memory_mib,
+                f"{j.seconds:.1f}",
+                f"{j.requested_vcpu_seconds:.1f}",
+                _num(j.used_cpu_seconds),
+                _num(j.peak_mib),
+                _usd(j.cost_usd),
+            )
+            for j in report.jobs
+        ],
+    )
+    render.table(
+        "Per job definition",
+        [
+            "definition",
+            "jobs",
+            "vCPU-s asked",
+            "CPU-s used",
+            "used",
+            "memory MiB",
+            "p95 peak MiB",
+            "suggested MiB",
+            f"cost {report.currency}",
+        ],
+        [
+            (
+                escape(d.definition),
+                d.jobs,
+                f"{d.requested_vcpu_seconds:.1f}",
+                f"{d.used_cpu_seconds:.1f}",
+                f"{d.used_cpu_seconds / d.requested_vcpu_seconds:.0%}" if d.requested_vcpu_seconds else "",
+                d.memory_mib,
+                _num(d.p95_peak_mib),
+                d.suggested_memory_mib or "",
+                _usd(d.cost_usd),
+            )
+            for d in report.definitions
+        ],
+    )
+    render.out.print(
+        f"total: {len(report.jobs)} job(s), {report.total_requested_vcpu_seconds:.1f} vCPU-s asked, "
+        f"{report.total_used_cpu_seconds:.1f} CPU-s used, estimated cost {_usd(report.total_cost_usd)} "
+        f"{report.currency} in {report.region}"
+    )
+    render.note(f"estimate: {report.note}")
+
+
+def _csv(report: Any) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout)
+    writer.writerow(
+        [
+            "id",
+            "name",
+            "definition",
+            "status",
+            "vcpus",
+            "memory_mib",
+            "seconds",
+            "requested_vcpu_seconds",
+            "used_cpu_seconds",
+            "peak_mib",
+            "cost_usd",
+            "cost_basis",
+            "price_date",
+        ]
+    )
+    for j in report.jobs:
+        writer.writerow(
+            [
+                j.id,
+                j.name,
+                j.definition,
+                j.status,
+                j.vcpus,
+                j.memory_mib,
+                j.seconds,
+                j.requested_vcpu_seconds,
+                "" if j.used_cpu_seconds is None else j.used_cpu_seconds,
+                "" if j.peak_mib is None else j.peak_mib,
+                "" if j.cost_usd is None else f"{j.cost_usd:.6f}",
+                j.cost_basis,
+                report.price_date,
+            ]
+        )
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.4f}" if value < 1 else f"{value:.2f}"
+
+
+COMMANDS = [why, run, usage]
