@@ -40,7 +40,7 @@ from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
 from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
+from batchctl.jobs.resubmit import Changes, ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
 from batchctl.jobs.template import builtin_variables
@@ -190,14 +190,30 @@ class Batchctl:
         requests = [with_dependencies(item, ids) for item in planned]
         return SubmitResult(source, submission_id, job_file.rendered, requests, jobs)
 
-    def resubmit(self, job_id: str, *, failed_only: bool = False, dry_run: bool = False) -> ResubmitResult:
+    def resubmit(
+        self,
+        job_id: str,
+        *,
+        failed_only: bool = False,
+        dry_run: bool = False,
+        queue: str | None = None,
+        vcpus: float | None = None,
+        memory: int | None = None,
+    ) -> ResubmitResult:
         """Run a finished job again as one new job whose outputs land where the original's did.
 
         failed_only: only an array's FAILED children (a new array over them, or a plain job for one); a dry run
-        reads the original but submits nothing.
+        reads the original but submits nothing. queue, vcpus, memory (MiB): what the new job changes.
         """
         return resubmit_job(
-            self._batch(), self.resolver(), job_id, self.target, self.user, failed_only=failed_only, dry_run=dry_run
+            self._batch(),
+            self.resolver(),
+            job_id,
+            self.target,
+            self.user,
+            failed_only=failed_only,
+            dry_run=dry_run,
+            changes=Changes(queue, vcpus, memory),
         )
 
     def wait(

@@ -126,6 +126,11 @@ def test_out_of_memory_gives_the_peak_and_more_memory(cluster: DeployedCluster, 
     suggested = int(answer["fixes"][0].split(" -> ")[1].split()[0])
     assert 0 < peak < suggested and suggested > 256, answer
     assert answer["fixes"][0].endswith(f"--memory {suggested}")
+    # The suggested command, as a dry run: the new job asks for the suggested memory on the same queue.
+    code, out, err = cluster.cli("-o", "json", "resubmit", jobs["oom"], "--memory", str(suggested), "--dry-run")
+    assert code == 0, err
+    requirements = json.loads(out)["request"]["containerOverrides"]["resourceRequirements"]
+    assert {"type": "MEMORY", "value": str(suggested)} in requirements
 
 
 def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster, jobs: dict[str, str]) -> None:

@@ -123,9 +123,21 @@ def submit(
 @click.option("--failed-only", is_flag=True, help="Only an array's FAILED children (a failed plain job: itself).")
 @click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
 @click.option("--wait", is_flag=True, help="Wait until the new job has finished; exit 1 if it failed.")
+@click.option("-q", "--queue", help="Run it on this queue instead (e.g. on-demand after a Spot loss).")
+@click.option("--vcpus", type=click.FloatRange(min=0, min_open=True), help="vCPUs of the new job.")
+@click.option("--memory", type=click.IntRange(min=4), help="Memory of the new job in MiB.")
 @output_option
 @pass_app
-def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wait: bool) -> None:
+def resubmit(
+    app: AppContext,
+    job_id: str,
+    failed_only: bool,
+    dry_run: bool,
+    wait: bool,
+    queue: str | None,
+    vcpus: float | None,
+    memory: int | None,
+) -> None:
     """Run a finished job again as a new job whose outputs land where the original's did.
 
     \b
@@ -136,7 +148,7 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     if dry_run and wait:
         raise click.UsageError("give --dry-run or --wait, not both")
     api = _api(app)
-    result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run)
+    result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run, queue=queue, vcpus=vcpus, memory=memory)
     summary = {"original": result.original_id, "name": result.name, "indices": result.indices}
     if dry_run:
         if app.json:
