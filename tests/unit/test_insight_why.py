@@ -257,3 +257,13 @@ def test_an_image_outside_ecr_without_egress_cannot_be_pulled() -> None:
     )
     answer = explain(facts, Cluster.of(config))
     assert "cannot pull docker.io/library/python:3.12: the cluster has network.egress none" in answer.verdict
+
+
+def test_exit_137_at_the_limit_reads_as_out_of_memory_from_the_runners_summary_line() -> None:
+    from batchctl.insight.facts import JobFacts
+
+    detail = job("FAILED", memory="320", statusReason="Essential container in task exited", attempts=[attempt("", 137)])
+    facts = JobFacts(detail, runner_lines=["batchctl-run: peak memory   300.0 MiB (process tree)"])
+    answer = explain(facts, Cluster.of(CONFIG))
+    assert answer.failure == "out of memory"
+    assert answer.fixes[0].startswith("memory 320 -> 512 MiB (peak 300 MiB)")  # 320 * 1.5 = 480 -> 512

@@ -357,7 +357,7 @@ def _num(value: float | None) -> str:
 def _usd(value: float | None) -> str:
     if value is None:
         return "?"
-    return f"{value:.4f}" if value < 1 else f"{value:.2f}"
+    return f"{value:.2f}" if value >= 1 else f"{value:.4f}" if value >= 0.01 else f"{value:.6f}"
 
 
 COMMANDS = [why, run, usage]

@@ -19,6 +19,7 @@ from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.show import log_group_of, output_url
 
 LAST_LOG_LINES = 10
+RUNNER_PREFIX = "batchctl-run:"  # batchctl.runner.log prefixes every line the runner writes
 MAX_RUNNING_DESCRIBED = 500  # vCPUs in use are summed over at most this many running jobs of the queue
 USAGE_REPORT_KEY = "_batchctl/usage.json"  # batchctl.runner.uploads: <output prefix>_batchctl/usage.json
 IN_USE_STATUSES = ("STARTING", "RUNNING")
@@ -34,7 +35,8 @@ class JobFacts:
     vcpus_in_use: float | None = None  # summed over the queue's STARTING and RUNNING jobs
     failed_children: list[dict[str, Any]] = field(default_factory=list)  # an array parent's, DescribeJobs details
     usage: dict[str, Any] | None = None  # the runner's usage.json of the last attempt
-    last_lines: list[str] = field(default_factory=list)
+    last_lines: list[str] = field(default_factory=list)  # the command's own last lines
+    runner_lines: list[str] = field(default_factory=list)  # the runner's last lines (its summary block)
 
     @property
     def record(self) -> JobRecord:
@@ -63,7 +65,7 @@ def gather(batch: Batch, logs: Logs, s3: Any, resolver: Resolver, job_id: str, t
             facts.failed_children = batch.describe_jobs(ids)
         elif not job.is_array_parent:
             facts.usage = read_usage(s3, resolver, job)
-            facts.last_lines = last_lines(logs, resolver, job)
+            facts.last_lines, facts.runner_lines = last_lines(logs, resolver, job)
     elif job.queue:
         facts.snapshot = _snapshot(batch, job.queue)
         facts.vcpus_in_use = _vcpus_in_use(batch, job.queue)
@@ -84,15 +86,18 @@ def read_usage(s3: Any, resolver: Resolver, job: JobRecord) -> dict[str, Any] | 
     return report if isinstance(report, dict) else None
 
 
-def last_lines(logs: Logs, resolver: Resolver, job: JobRecord) -> list[str]:
+def last_lines(logs: Logs, resolver: Resolver, job: JobRecord) -> tuple[list[str], list[str]]:
+    """The last lines of the command's own output, and of the runner's (its lines start with `batchctl-run:`)."""
     stream = job.log_stream or next((a.log_stream for a in reversed(job.attempts) if a.log_stream), None)
     if not stream:
-        return []
+        return [], []
     try:
         events = [event.message for event, _ in drain(logs, log_group_of(job, resolver), stream)]
     except BatchctlError:
-        return []
-    return events[-LAST_LOG_LINES:]
+        return [], []
+    own = [line for line in events if not line.startswith(RUNNER_PREFIX)]
+    runner = [line for line in events if line.startswith(RUNNER_PREFIX)]
+    return own[-LAST_LOG_LINES:], runner[-LAST_LOG_LINES * 2 :]
 
 
 def _snapshot(batch: Batch, queue: str) -> list[dict[str, Any]] | None:

@@ -32,6 +32,7 @@ BLOCKED_REASONS = {
     "UNDETERMINED": "AWS Batch could not tell why the queue is blocked",
 }
 ECR_HOST = ".dkr.ecr."
+PEAK_LINE = "peak memory"  # the runner's summary line: "peak memory   248.9 MiB (process tree)"
 ON_DEMAND_TYPES = (ComputeType.EC2, ComputeType.FARGATE)
 
 
@@ -287,7 +288,7 @@ def _failed(facts: JobFacts, job: JobRecord, cluster: Cluster) -> Why:
     if (
         failure
         and failure.label == failures.EXIT_CODE
-        and job.exit_code == failures.OUT_OF_MEMORY_EXIT_CODE
+        and _exit_code(job) == failures.OUT_OF_MEMORY_EXIT_CODE
         and peak_mib is not None
         and memory
         and peak_mib >= memory * 0.9
@@ -390,13 +391,20 @@ def _failed_array(facts: JobFacts, job: JobRecord, cluster: Cluster) -> Why:
     )
 
 
+def _exit_code(job: JobRecord) -> int | None:
+    if job.exit_code is not None:
+        return job.exit_code
+    return job.attempts[-1].exit_code if job.attempts else None
+
+
 def _peak_mib(facts: JobFacts) -> float | None:
     if facts.usage and facts.usage.get("command_started") and facts.usage.get("peak_rss_bytes"):
         return float(facts.usage["peak_rss_bytes"]) / 2**20
-    for line in reversed(facts.last_lines):  # the runner's summary block, when usage.json was not uploaded
-        if line.startswith("peak memory"):
+    for line in reversed(facts.runner_lines):  # the runner's summary block, when usage.json was not uploaded
+        _, found, rest = line.partition(PEAK_LINE)
+        if found:
             try:
-                return float(line.split()[2])
+                return float(rest.split()[0])
             except (IndexError, ValueError):
                 return None
     return None
