@@ -165,6 +165,7 @@ def test_memory_above_the_largest_type_less_the_ecs_reserve() -> None:
     answer = why_of(stub_not_started(job(memory="32000")))
     # m6i.xlarge: 16384 MiB installed, 15970 registered, 32 for the ECS agent.
     assert any("m6i.xlarge gives a job 4 vCPUs, 15938 MiB" in line for line in answer.evidence)
+    assert answer.fixes[-1].endswith(f"resubmit {JOB_ID} --memory 15938")
 
 
 def attempt(status_reason: str, exit_code: int | None = None, reason: str = "") -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchctl.config import ClusterConfig
+from batchctl.config import ClusterConfig, instance_types
 from batchctl.config.models import ComputeType, Egress
 from batchctl.insight import failures
 from batchctl.insight.facts import JobFacts, requested
@@ -109,12 +109,14 @@ def _not_started(facts: JobFacts, job: JobRecord, cluster: Cluster) -> Why:
             + (f", maxvCpus {resources['maxvCpus']}" if "maxvCpus" in resources else "")
         )
     position = _position(facts)
-    if facts.snapshot is not None:
+    if facts.snapshot:
         evidence.append(
             f"position {position} of {len(facts.snapshot)} at the front of the queue (GetJobQueueSnapshot)"
             if position
             else f"not among the {len(facts.snapshot)} job(s) at the front of the queue (GetJobQueueSnapshot)"
         )
+    elif facts.snapshot is not None:
+        evidence.append("the front of the queue is empty (GetJobQueueSnapshot): no job of it is RUNNABLE")
 
     def answer(verdict: str, fixes: list[str], more: list[str] | None = None) -> Why:
         return Why(job.id, job.name, job.status, verdict, [*(more or []), *evidence], fixes, None, position)
@@ -220,6 +222,15 @@ def _capacity_fixes(
     largest = max((float((e.get("computeResources") or {}).get("maxvCpus", 0)) for e, _ in shortfalls), default=0)
     if needs.vcpus and largest and needs.vcpus > largest:
         smaller.append(f"--vcpus {largest:g}")
+    sizes = [
+        size
+        for environment, _ in shortfalls
+        for size in map(instance_types.largest, (environment.get("computeResources") or {}).get("instanceTypes") or [])
+        if size is not None
+    ]
+    most_memory = max((size.job_memory_mib for size in sizes), default=0)
+    if needs.memory_mib and most_memory and needs.memory_mib > most_memory:
+        smaller.append(f"--memory {most_memory}")
     if smaller:
         fixes.append(f"or ask for less: {cmd} cancel {job.id} && {cmd} resubmit {job.id} {' '.join(smaller)}")
     return fixes
