@@ -139,6 +139,11 @@ def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster
     assert answer["failure"] == "image pull", answer
     assert any("image push never-pushed" in fix for fix in answer["fixes"]), answer
     assert cluster.show(jobs["pull"])["failure_class"] == "image pull"
+    # A second run of the same image reuses the job definition the first registered.
+    image = f"{cluster.outputs['RepositoryUri']}:never-pushed"
+    code, out, err = cluster.cli("-o", "json", "run", "--image", image, "--", "true")
+    assert code == 0, err
+    assert first_json(out)["request"]["jobDefinition"] == cluster.show(jobs["pull"])["job"]["definition"]
 
 
 def test_usage_reports_requested_used_and_cost(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
