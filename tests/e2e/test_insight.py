@@ -99,6 +99,8 @@ def test_a_job_larger_than_the_cluster_names_vcpus_and_the_config_key(
     assert any("compute_environments[cpu-spot].max_vcpus from 16 to at least 64" in fix for fix in answer["fixes"])
     code, out, _ = cluster.cli("why", jobs["big"])
     assert code == 0 and out.startswith("job big") and "fix: raise compute_environments[cpu-spot].max_vcpus" in out
+    code, out, _ = cluster.cli("show", jobs["big"])
+    assert code == 0 and "why  job big" in out and "can never run" in out
 
 
 def test_dependency_then_spot_reclaim(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
@@ -110,6 +112,7 @@ def test_dependency_then_spot_reclaim(cluster: DeployedCluster, jobs: dict[str, 
     wait_for(cluster, jobs["blocker"], ("FAILED",))
     answer = why(cluster, jobs["blocker"])
     assert answer["failure"] == "spot reclaim", answer
+    assert "  blocking" in answer["evidence"]  # the command's own last log line
     assert any("retry_on: [spot-loss]" in fix for fix in answer["fixes"])
     wait_for(cluster, jobs["after"], ("FAILED",))
     assert why(cluster, jobs["after"])["failure"] == "dependency failed"

@@ -14,6 +14,7 @@ from rich.markup import escape
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import parsed_by, pass_app
+from batchctl.errors import BatchctlError
 from batchctl.insight.failures import classify
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
@@ -66,6 +67,17 @@ def _api(app: AppContext) -> Batchctl:
     from batchctl.api import Batchctl  # imports the config models: not needed for --help
 
     return Batchctl(app.config(), app.aws)
+
+
+def _print_why(app: AppContext, job_id: str) -> None:
+    """`show` of a failed or waiting job says why, in a line and its first fix (all of it: `batchctl why`)."""
+    try:
+        answer = _api(app).why(job_id, command=_command(app))
+    except BatchctlError:
+        return
+    render.out.print(f"  [bold]why[/]  {escape(answer.verdict)}")
+    if answer.fixes:
+        render.out.print(f"  [green]fix[/]  {escape(answer.fixes[0])}")
 
 
 def _failure_class(job: JobRecord) -> str | None:
@@ -284,6 +296,8 @@ def show(app: AppContext, job_id: str) -> None:
             render.out.print(f"  {key:<{width}}  {escape(value)}")
     if view.resubmissions_unknown:
         render.note(f"resubmissions not looked up: {view.resubmissions_unknown}")
+    if job.status not in ("RUNNING", "SUCCEEDED"):
+        _print_why(app, job.id)
     if job.attempts:
         render.table(
             "Attempts",

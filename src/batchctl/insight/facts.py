@@ -13,12 +13,12 @@ from typing import Any
 from batchctl.aws.batch import Batch
 from batchctl.aws.logs import Logs
 from batchctl.errors import BatchctlError
-from batchctl.jobs.follow import drain
 from batchctl.jobs.records import JobRecord, job_not_found
 from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.show import log_group_of, output_url
 
 LAST_LOG_LINES = 10
+TAIL_EVENTS = 100  # read from the end of the stream: enough for the runner's summary and the command's last lines
 RUNNER_PREFIX = "batchctl-run:"  # batchctl.runner.log prefixes every line the runner writes
 MAX_RUNNING_DESCRIBED = 500  # vCPUs in use are summed over at most this many running jobs of the queue
 USAGE_REPORT_KEY = "_batchctl/usage.json"  # batchctl.runner.uploads: <output prefix>_batchctl/usage.json
@@ -92,7 +92,7 @@ def last_lines(logs: Logs, resolver: Resolver, job: JobRecord) -> tuple[list[str
     if not stream:
         return [], []
     try:
-        events = [event.message for event, _ in drain(logs, log_group_of(job, resolver), stream)]
+        events = [event.message for event in logs.tail(log_group_of(job, resolver), stream, TAIL_EVENTS)]
     except BatchctlError:
         return [], []
     own = [line for line in events if not line.startswith(RUNNER_PREFIX)]
