@@ -269,3 +269,32 @@ def test_exit_137_at_the_limit_reads_as_out_of_memory_from_the_runners_summary_l
     assert answer.failure == "out of memory"
     # max(320 * 1.5, 300 * 1.25, 320 + 256) = 576, on the 256 MiB grid: 768.
     assert answer.fixes[0].startswith("memory 320 -> 768 MiB (peak 300 MiB)")
+
+
+def test_a_failed_array_counts_its_children_by_class() -> None:
+    parent = job("FAILED", arrayProperties={"size": 3, "statusSummary": {"SUCCEEDED": 1, "FAILED": 2}})
+    lost = "Host EC2 (instance i-0abc) terminated."
+    oom = "OutOfMemoryError: Container killed due to memory usage"
+    children = [
+        job("FAILED", statusReason=lost, attempts=[attempt(lost)]) | {"jobId": f"{JOB_ID}:0"},
+        job("FAILED", statusReason=oom, attempts=[attempt(oom, 137, oom)]) | {"jobId": f"{JOB_ID}:2"},
+    ]
+    aws = StubAws()
+    batch = aws.stub("batch")
+    batch.add_response("describe_jobs", {"jobs": [parent]}, {"jobs": [JOB_ID]})
+    batch.add_response("describe_job_queues", {"jobQueues": [queue()]}, {"jobQueues": [QUEUE]})
+    batch.add_response(
+        "describe_compute_environments", {"computeEnvironments": [environment()]}, {"computeEnvironments": [CE]}
+    )
+    batch.add_response(
+        "list_jobs",
+        {"jobSummaryList": [{"jobId": c["jobId"], "jobName": "hello-x"} for c in children]},
+        {"arrayJobId": JOB_ID, "jobStatus": "FAILED", "maxResults": ANY},
+    )
+    batch.add_response("describe_jobs", {"jobs": children}, {"jobs": [c["jobId"] for c in children]})
+    answer = why_of(aws)
+    assert answer.verdict.endswith("failed: 2 of 3 children failed (1 spot reclaim, 1 out of memory)")
+    assert answer.fixes == [
+        f"see one: batchctl why {JOB_ID}:0",
+        f"re-run the failed ones: batchctl resubmit {JOB_ID} --failed-only",
+    ]
