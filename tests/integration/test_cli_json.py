@@ -60,6 +60,9 @@ CASES: dict[str, list[Case]] = {
     "cancel": [Case(("{job}",), 0), Case(("no-such-job",), 1), Case((), 2)],
     "queues": [Case((), 0), Case(("--all",), 0), Case((), 1, home="empty")],
     "outputs": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
+    "why": [Case(("{job}",), 0), Case(("no-such-job",), 1)],
+    "usage": [Case(("{job}",), 0), Case(("--since", "banana"), 2)],
+    "run": [Case(("--dry-run", "--", "echo", "hi"), 0), Case(("--queue", "no-such-queue", "--", "echo"), 1)],
     "image build": [Case(("{dir}",), 1)],
     "image push": [Case(("helloworld",), 0), Case(("never-built",), 1), Case((), 1, config="missing")],
     "completion": [Case(("bash",), 0), Case(("zsh",), 0), Case(("fish",), 0), Case(("tcsh",), 2)],
@@ -127,6 +130,9 @@ def _workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def run_case(workspace: Workspace, command: str, case: Case, *, before: bool = False) -> tuple[int, str, str]:
     args = [arg.replace("{dir}", str(workspace.directory)).replace("{job}", workspace.job_id) for arg in case.args]
     output = ["-o", "json"]
+    if not before and "--" in args:  # what follows `--` is the job's own command line (`run -- COMMAND ...`)
+        at = args.index("--")
+        args = [*args[:at], *output, *args[at:]]
     words = [
         "--local",
         "-f",
@@ -134,7 +140,7 @@ def run_case(workspace: Workspace, command: str, case: Case, *, before: bool = F
         *(output if before else []),
         *command.split(),
         *args,
-        *([] if before else output),
+        *([] if before or "--" in args else output),
     ]
     if case.home == "empty":
         with batchctl_home(workspace.empty_home):

@@ -2,7 +2,8 @@
 
 tests/seed_templates/ holds files of the shapes of that project's three helloworld templates (one job, an array,
 five jobs chained by jobId with N_TO_N and SEQUENTIAL): a top-level list, full AWS names built from `project`,
-envvars, resources, parameters. They are submitted unchanged here (requests) and in tests/e2e/test_seed_templates_e2e.py.
+envvars, resources, parameters. They are submitted unchanged here (requests) and in
+tests/e2e/test_seed_templates_e2e.py.
 """
 
 from __future__ import annotations

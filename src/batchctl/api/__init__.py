@@ -30,20 +30,22 @@ from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
 from batchctl.aws.session import Aws
 from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
-from batchctl.errors import NotFoundError
+from batchctl.errors import BatchctlError, NotFoundError
 from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
+from batchctl.jobs.adhoc import parse_pairs
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
 from batchctl.jobs.explain import batchctl_form
-from batchctl.jobs.jobfile import load_job_file
-from batchctl.jobs.listing import JobQuery, list_jobs
+from batchctl.jobs.follow import Notice
+from batchctl.jobs.jobfile import JobFile, load_job_file
+from batchctl.jobs.listing import JobQuery, list_jobs, parse_since
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
 from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.resubmit import ResubmitResult, resubmit_job
+from batchctl.jobs.resubmit import Changes, ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmittedJob, submit_planned
 from batchctl.jobs.template import Builtins
@@ -52,6 +54,10 @@ from batchctl.targets import Target, TargetRequest, resolve_target
 
 if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
+    from batchctl.insight.usage import UsageReport
+    from batchctl.insight.why import Why
+
+__all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
@@ -68,6 +74,17 @@ class Explanation:
 
     source: str  # the job file
     batchctl_form: str  # YAML
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """`run -o json`: the job submitted (None for a dry run), its SubmitJob request and, with --wait, its end."""
+
+    job: SubmittedJob | None
+    request: dict[str, Any]
+    status: str | None = None  # with --wait / --follow: SUCCEEDED or FAILED
+    status_reason: str | None = None
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,12 @@ class Batchctl(ClusterOperations):
         """
         submission_id = new_submission_id()
         job_file = load_job_file(Path(path), variables or {}, Builtins(self.user, self.config.name, submission_id))
+        return self._submit_file(job_file, str(path), dry_run=dry_run, force=force, submission_id=submission_id)
+
+    def _submit_file(
+        self, job_file: JobFile, source: str, *, dry_run: bool, force: bool, submission_id: str | None = None
+    ) -> SubmitResult:
+        submission_id = submission_id or new_submission_id()
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
 
         def locate(item: PlannedJob, field: str) -> str:
@@ -210,11 +233,11 @@ class Batchctl(ClusterOperations):
         if dry_run:
             placeholders = {item.name: f"<id of {item.name}>" for item in planned}
             requests = [with_dependencies(item, placeholders) for item in planned]
-            return SubmitResult(str(path), submission_id, job_file.rendered, requests, dry_run=True)
+            return SubmitResult(source, submission_id, job_file.rendered, requests, dry_run=True)
         jobs = submit_planned(self._batch(), planned)
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
-        return SubmitResult(str(path), submission_id, job_file.rendered, requests, jobs)
+        return SubmitResult(source, submission_id, job_file.rendered, requests, jobs)
 
     def explain(self, path: str | Path, variables: Mapping[str, str] | None = None) -> str:
         """A job file in batchctl's own form (list form, the Terraform project's keys and full AWS names mapped onto
@@ -222,14 +245,30 @@ class Batchctl(ClusterOperations):
         builtins = Builtins(self.user, self.config.name, new_submission_id())
         return batchctl_form(load_job_file(Path(path), variables or {}, builtins), self.resolver(dry_run=True))
 
-    def resubmit(self, job_id: str, *, failed_only: bool = False, dry_run: bool = False) -> ResubmitResult:
+    def resubmit(
+        self,
+        job_id: str,
+        *,
+        failed_only: bool = False,
+        dry_run: bool = False,
+        queue: str | None = None,
+        vcpus: float | None = None,
+        memory: int | None = None,
+    ) -> ResubmitResult:
         """Run a finished job again as one new job whose outputs land where the original's did.
 
         failed_only: only an array's FAILED children (a new array over them, or a plain job for one); a dry run
-        reads the original but submits nothing.
+        reads the original but submits nothing. queue, vcpus, memory (MiB): what the new job changes.
         """
         return resubmit_job(
-            self._batch(), self.resolver(), job_id, self.target, self.user, failed_only=failed_only, dry_run=dry_run
+            self._batch(),
+            self.resolver(),
+            job_id,
+            self.target,
+            self.user,
+            failed_only=failed_only,
+            dry_run=dry_run,
+            changes=Changes(queue, vcpus, memory),
         )
 
     def wait(
@@ -313,6 +352,91 @@ class Batchctl(ClusterOperations):
         s3 = self.aws.client("s3")
         listing = list_outputs(self._batch(), s3, self.resolver(), job_id, self.target, index)
         return download_outputs(s3, listing, Path(download)) if download is not None else listing
+
+    # -- insight: why, usage, quick runs ----------------------------------------------------------------------
+
+    def why(self, job_id: str, *, command: str = "batchctl") -> Why:
+        """Why a job is not running yet, or why it failed: a verdict, the evidence and the fix.
+
+        `command` is how the fixes call batchctl (e.g. "batchctl --local")."""
+        from batchctl.insight.facts import gather
+        from batchctl.insight.why import Cluster, explain
+
+        facts = gather(self._batch(), self._logs(), self.aws.client("s3"), self.resolver(), job_id, self.target)
+        return explain(facts, Cluster.of(self.config, command))
+
+    def usage(
+        self,
+        job_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        definition: str | None = None,
+        all_users: bool = False,
+    ) -> UsageReport:
+        """Requested against used vCPU-seconds and peak memory, per job and per job definition, with a memory
+        suggestion per definition and an estimated cost (a dated price table) — of one job (an array: its
+        children) or of the finished jobs created since `since`."""
+        from batchctl.insight.usage import collect
+
+        if job_id:
+            records = [show_job(self._batch(), self.resolver(), job_id, self.target).job]
+        else:
+            records = [
+                record
+                for record in self.jobs(statuses=("SUCCEEDED", "FAILED"), since=since, all_users=all_users)
+                if record.terminal
+            ]
+        region = self.aws.target.region or self.config.region
+        return collect(self._batch(), self.aws.client("s3"), self.resolver(), records, region, definition)
+
+    def run(
+        self,
+        command: list[str],
+        *,
+        queue: str | None = None,
+        definition: str | None = None,
+        image: str | None = None,
+        name: str | None = None,
+        array_size: int | None = None,
+        vcpus: float | None = None,
+        memory: int | None = None,
+        environment: Mapping[str, str] | None = None,
+        inputs: Mapping[str, str] | None = None,
+        timeout: int | None = None,
+        retries: int | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> SubmitResult:
+        """Submit one job without a job file (default: the first queue and job definition of batchctl.yaml).
+
+        image: a full image reference, run on a job definition derived from the cluster's first one (registered
+        once, then reused); not with definition. The job is checked as a job file's would be (see submit).
+        """
+        from batchctl.jobs import adhoc
+
+        if image and definition:
+            raise BatchctlError("give a job definition or an image, not both")
+        if image:
+            definition = (
+                adhoc.planned_image_definition(self.config, image)
+                if dry_run
+                else adhoc.image_definition(self._batch(), self.resolver(), self.config, image)
+            )
+        job_file = adhoc.one_job_file(
+            self.config,
+            command,
+            queue=queue,
+            definition=definition,
+            name=name,
+            array_size=array_size,
+            vcpus=vcpus,
+            memory=memory,
+            environment=dict(environment or {}),
+            inputs=dict(inputs or {}),
+            timeout=timeout,
+            retries=retries,
+        )
+        return self._submit_file(job_file, adhoc.SOURCE, dry_run=dry_run, force=force)
 
     # -- images ------------------------------------------------------------------------------------------------
 

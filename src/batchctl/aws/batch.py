@@ -112,6 +112,25 @@ class Batch:
         ]
 
     @aws_call
+    def active_job_definitions(self, name: str) -> list[dict[str, Any]]:
+        """Every ACTIVE revision of the job definition called `name`."""
+        paginator = self._client.get_paginator("describe_job_definitions")
+        pages = paginator.paginate(jobDefinitionName=name, status="ACTIVE")
+        return [item for page in pages for item in page.get("jobDefinitions", [])]
+
+    @aws_call
+    def register_job_definition(self, request: dict[str, Any]) -> str:
+        """RegisterJobDefinition; returns the new revision's ARN."""
+        return str(self._client.register_job_definition(**request)["jobDefinitionArn"])
+
+    @aws_call
+    def get_job_queue_snapshot(self, queue: str) -> list[dict[str, Any]]:
+        """The front of a queue: its first RUNNABLE jobs in the order they will be placed, each
+        {jobArn, earliestTimeAtPosition} (https://docs.aws.amazon.com/batch/latest/APIReference/API_GetJobQueueSnapshot.html)."""
+        answer = self._client.get_job_queue_snapshot(jobQueue=queue)
+        return list((answer.get("frontOfQueue") or {}).get("jobs") or [])
+
+    @aws_call
     def describe_job_definitions(self, definitions: list[str]) -> list[dict[str, Any]]:
         """The named job definitions (ARNs or name:revision) that exist, active or not."""
         if not definitions:

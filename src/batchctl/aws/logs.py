@@ -44,3 +44,20 @@ class Logs:
             for item in response.get("events", [])
         ]
         return LogPage(events, response.get("nextForwardToken"))
+
+    @aws_call
+    def tail(self, group: str, stream: str, limit: int) -> list[LogEvent]:
+        """The last `limit` events of a stream (one GetLogEvents call from the end), oldest first; none when the
+        stream does not exist."""
+        try:
+            response = self._client.get_log_events(
+                logGroupName=group, logStreamName=stream, startFromHead=False, limit=limit
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return []
+            raise
+        return [
+            LogEvent(datetime.fromtimestamp(item["timestamp"] / 1000, tz=UTC), item.get("message", ""))
+            for item in response.get("events", [])
+        ]

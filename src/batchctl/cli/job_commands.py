@@ -13,6 +13,7 @@ from rich.markup import escape
 from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import parsed_by, pass_app
+from batchctl.errors import BatchctlError
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
@@ -45,6 +46,21 @@ cluster's queues and definitions are read too: --explain prints such a file in t
 
 def _api(app: AppContext) -> Batchctl:
     return app.api()
+
+
+def _print_why(app: AppContext, job_id: str) -> None:
+    """`show` of a failed or waiting job says why, in a line and its first fix (all of it: `batchctl why`)."""
+    try:
+        answer = _api(app).why(job_id, command=_command(app))
+    except BatchctlError:
+        return
+    render.out.print(f"  [bold]why[/]  {escape(answer.verdict)}")
+    if answer.fixes:
+        render.out.print(f"  [green]fix[/]  {escape(answer.fixes[0])}")
+
+
+def _failure_class(job: JobRecord) -> str | None:
+    return job.failure_class
 
 
 def _command(app: AppContext) -> str:
@@ -101,8 +117,20 @@ def submit(
 @click.option("--failed-only", is_flag=True, help="Only an array's FAILED children (a failed plain job: itself).")
 @click.option("--dry-run", is_flag=True, help="Print the SubmitJob request; submit nothing.")
 @click.option("--wait", is_flag=True, help="Wait until the new job has finished; exit 1 if it failed.")
+@click.option("-q", "--queue", help="Run it on this queue instead (e.g. on-demand after a Spot loss).")
+@click.option("--vcpus", type=click.FloatRange(min=0, min_open=True), help="vCPUs of the new job.")
+@click.option("--memory", type=click.IntRange(min=4), help="Memory of the new job in MiB.")
 @pass_app
-def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wait: bool) -> None:
+def resubmit(
+    app: AppContext,
+    job_id: str,
+    failed_only: bool,
+    dry_run: bool,
+    wait: bool,
+    queue: str | None,
+    vcpus: float | None,
+    memory: int | None,
+) -> None:
     """Run a finished job again as a new job whose outputs land where the original's did.
 
     \b
@@ -113,7 +141,7 @@ def resubmit(app: AppContext, job_id: str, failed_only: bool, dry_run: bool, wai
     if dry_run and wait:
         raise click.UsageError("give --dry-run or --wait, not both")
     api = _api(app)
-    result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run)
+    result = api.resubmit(job_id, failed_only=failed_only, dry_run=dry_run, queue=queue, vcpus=vcpus, memory=memory)
     if dry_run:
         if app.json:
             render.as_json(result)
@@ -188,10 +216,11 @@ def jobs(
         return
     show_user = bool(all_users or user)
     show_reason = any(record.status_reason for record in records)
+    show_class = any(record.status == "FAILED" for record in records)
     columns = ["id", "name", "status", "array", *(["user"] if show_user else []), "created"]
     render.table(
         None,
-        [*columns, *(["reason"] if show_reason else [])],
+        [*columns, *(["class"] if show_class else []), *(["reason"] if show_reason else [])],
         [
             (
                 r.id,
@@ -200,6 +229,7 @@ def jobs(
                 _array(r),
                 *([escape(r.user or "")] if show_user else []),
                 _time(r.created),
+                *([_failure_class(r) or ""] if show_class else []),
                 *([escape(r.status_reason)] if show_reason else []),
             )
             for r in records
@@ -218,6 +248,7 @@ def show(app: AppContext, job_id: str) -> None:
         return
     job = view.job
     reason = f" — {job.status_reason}" if job.status_reason else ""
+    failure = _failure_class(job)
     render.out.print(f"[bold]{escape(job.name)}[/] {job.id}  {_status(job.status)}{escape(reason)}")
     fields = [
         ("aws name", job.aws_name),
@@ -229,6 +260,7 @@ def show(app: AppContext, job_id: str) -> None:
         ("started", _time(job.started)),
         ("stopped", _time(job.stopped)),
         ("exit code", "" if job.exit_code is None else str(job.exit_code)),
+        ("failure", f"{failure} (explained by: {_command(app)} why {job.id})" if failure else ""),
         ("array", _children(job)),
         ("log stream", f"{view.log_group} {job.log_stream}" if job.log_stream and not job.is_array_parent else ""),
         ("outputs", view.output_url or ""),
@@ -242,6 +274,8 @@ def show(app: AppContext, job_id: str) -> None:
             render.out.print(f"  {key:<{width}}  {escape(value)}")
     if view.resubmissions_unknown:
         render.note(f"resubmissions not looked up: {view.resubmissions_unknown}")
+    if job.status not in ("RUNNING", "SUCCEEDED"):
+        _print_why(app, job.id)
     if job.attempts:
         render.table(
             "Attempts",

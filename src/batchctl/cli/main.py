@@ -70,11 +70,20 @@ def _register() -> None:
         completion,
         config_commands,
         image_commands,
+        insight_commands,
         job_commands,
         local_commands,
     )
 
-    for module in (cluster_commands, config_commands, local_commands, job_commands, image_commands, completion):
+    for module in (
+        cluster_commands,
+        config_commands,
+        local_commands,
+        job_commands,
+        image_commands,
+        insight_commands,
+        completion,
+    ):
         for command in module.COMMANDS:
             options.add_output_option(command)
             cli.add_command(command)

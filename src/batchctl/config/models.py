@@ -11,9 +11,10 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from batchctl.config.regions import region_problem
+from batchctl.retry_rules import RetryReason, check_retry_on
 from batchctl.runner import contract
 
 # The cluster name prefixes S3 bucket names (lower case, <= 63 chars with
@@ -207,8 +208,18 @@ class JobDefinition(Strict):
     gpus: int = Field(default=0, ge=0, le=MAX_AWS_INTEGER)
     environment: dict[str, str] = Field(default_factory=dict)
     retries: int = Field(default=1, ge=1, le=10, description="Attempts in all (1 = no retry).")
+    retry_on: list[RetryReason] = Field(
+        default_factory=list,
+        description="Failures worth another attempt (spot-loss, host-error, out-of-memory, image-pull); every "
+        "other failure ends the job. Default with retries > 1: spot-loss only.",
+    )
     timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Attempt timeout in seconds.")
     platform: Literal["EC2", "FARGATE"] = "EC2"
+
+    @model_validator(mode="after")
+    def _retry_on(self) -> JobDefinition:
+        check_retry_on(self.retry_on, self.retries)
+        return self
 
     @field_validator("environment")
     @classmethod

@@ -102,7 +102,7 @@ class JobDefinitions(Construct):
                 on_status_reason=rule.get("onStatusReason"),
                 on_reason=rule.get("onReason"),
             )
-            for rule in definition_rules(jd.retries)
+            for rule in definition_rules(jd.retries, jd.retry_on)
         ]
         return batch.CfnJobDefinition.RetryStrategyProperty(attempts=jd.retries, evaluate_on_exit=rules or None)
 

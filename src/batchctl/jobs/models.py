@@ -16,6 +16,7 @@
           data: s3://bucket/prefix/   #   or a full s3:// URL (an object or a prefix ending in '/')
         timeout: 3600                 # seconds per attempt (at least 60)
         retries: 3                    # attempts in all, as in batchctl.yaml (1 = no retry)
+        retry_on: [spot-loss, out-of-memory]   # what is retried (default: the job definition's rules)
         share: teamA                  # fair-share queues only: the share the job counts against, up to 255
                                       #   letters and digits (default: your user name without other characters)
         scheduling_priority: 10       # fair-share queues only: 0-9999, higher runs first within the share
@@ -39,9 +40,10 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from batchctl.config.models import MAX_AWS_INTEGER, Strict
+from batchctl.retry_rules import RetryReason, check_retry_on
 from batchctl.runner import contract
 
 # AWS allows 128 characters in a job name; the submission appends "-" and an 8-character batch id.
@@ -85,6 +87,9 @@ class Job(Strict):
     inputs: dict[str, str] = Field(default_factory=dict, description="Input name -> bare key or s3:// URL.")
     timeout: int | None = Field(default=None, ge=60, le=MAX_AWS_INTEGER, description="Seconds per attempt.")
     retries: int | None = Field(default=None, ge=1, le=10, description="Attempts in all (1 = no retry).")
+    retry_on: list[RetryReason] = Field(
+        default_factory=list, description="Failures worth another attempt: spot-loss, host-error, out-of-memory, ..."
+    )
     tags: dict[str, str] = Field(default_factory=dict)
     # SubmitJob's parameters replace `Ref::<name>` placeholders in the command and override the definition's defaults
     # (https://docs.aws.amazon.com/batch/latest/userguide/example-use-parameters.html).
@@ -102,6 +107,11 @@ class Job(Strict):
         le=MAX_SCHEDULING_PRIORITY,
         description="Fair-share queues only: higher runs first among the jobs of the same share.",
     )
+
+    @model_validator(mode="after")
+    def _retry_on(self) -> Job:
+        check_retry_on(self.retry_on, self.retries)
+        return self
 
     @field_validator("name")
     @classmethod

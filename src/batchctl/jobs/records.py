@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +69,7 @@ class JobRecord:
     attempts: list[Attempt] = field(default_factory=list)
     depends_on: list[dict[str, str]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    failure_class: str | None = None  # a FAILED job's class (batchctl.insight.failures), e.g. "out of memory"
 
     @property
     def is_array_parent(self) -> bool:
@@ -108,7 +109,7 @@ class JobRecord:
         array = detail.get("arrayProperties") or {}
         is_parent = "statusSummary" in array and "index" not in array and array.get("size") is not None
         log_options = (container.get("logConfiguration") or {}).get("options") or {}
-        return cls(
+        record = cls(
             id=detail["jobId"],
             name=tags.get(JOB_TAG) or environment.get(contract.JOB_NAME) or detail.get("jobName", ""),
             aws_name=detail.get("jobName", ""),
@@ -134,6 +135,10 @@ class JobRecord:
             depends_on=list(detail.get("dependsOn") or []),
             tags=tags,
         )
+        from batchctl.insight.failures import classify  # it reads records: imported here, not at the top
+
+        failure = classify(record)
+        return replace(record, failure_class=failure.label) if failure else record
 
 
 def _attempt(number: int, item: dict[str, Any]) -> Attempt:

@@ -99,8 +99,11 @@ def plan_submission(job_file: JobFile, resolver: Resolver, user: str, submission
             request["parameters"] = dict(job.parameters)
         if job.timeout:
             request["timeout"] = {"attemptDurationSeconds": job.timeout}
-        if job.retries:
-            request["retryStrategy"] = retry_strategy(job.retries, _definition_rules(resolver, job.definition))
+        if job.retries or job.retry_on:
+            try:
+                request["retryStrategy"] = _retry_strategy(job, resolver)
+            except BatchctlError as exc:
+                raise _located(exc, job_file.locate(index, "retry_on")) from None
         try:
             request.update(_fair_share(job, queue_has_fair_share(resolver, job.queue), user))
         except BatchctlError as exc:
@@ -128,10 +131,24 @@ def canonical_job(job_file: JobFile, index: int, resolver: Resolver) -> Job:
     return job.model_copy(update={"queue": queue, "definition": definition})
 
 
+def _retry_strategy(job: Job, resolver: Resolver) -> dict[str, Any]:
+    """The job's attempts with its own retry_on rules, else its definition's rules (SubmitJob replaces them all)."""
+    configured = next((jd for jd in resolver.config.job_definitions if jd.name == job.definition), None)
+    attempts = job.retries or (configured.retries if configured else 1)
+    if job.retry_on and attempts <= 1:
+        raise BatchctlError(
+            f"retry_on needs a second attempt: the job definition {job.definition} has retries: {attempts}",
+            hint="add retries: 2 or more to the job",
+        )
+    if job.retry_on:
+        return retry_strategy(attempts, definition_rules(attempts, job.retry_on))
+    return retry_strategy(attempts, _definition_rules(resolver, job.definition))
+
+
 def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
     """The evaluateOnExit rules of one of this cluster's job definitions (none known for a definition's ARN)."""
     configured = next((jd for jd in resolver.config.job_definitions if jd.name == definition), None)
-    return definition_rules(configured.retries) if configured else []
+    return definition_rules(configured.retries, configured.retry_on) if configured else []
 
 
 def _fair_share(job: Job, fair_share: bool | None, user: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from batchctl.aws.batch import Batch
 from batchctl.errors import BatchctlError
 from batchctl.jobs.lookups import job_output_base
 from batchctl.jobs.records import RESUBMIT_INDICES_TAG, RESUBMIT_OF_TAG, JobRecord, job_not_found
-from batchctl.jobs.requests import JOB_TAG, MAX_TAGS, SUBMITTER_TAG
+from batchctl.jobs.requests import JOB_TAG, MAX_TAGS, SUBMITTER_TAG, queue_has_fair_share
 from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.resubmissions import find_resubmissions, resubmission_name
 from batchctl.jobs.submit import SubmittedJob, submit_once
@@ -71,6 +71,33 @@ class ResubmitResult:
         return "arrayProperties" in self.request
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What a resubmission changes: another queue (e.g. Spot -> on-demand), more vCPUs or memory (MiB)."""
+
+    queue: str | None = None  # a queue of batchctl.yaml or an ARN
+    vcpus: float | None = None
+    memory: int | None = None
+
+    def applied(self, request: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+        request = {**request, "containerOverrides": dict(request["containerOverrides"])}
+        if self.queue:
+            request["jobQueue"] = resolver.queue(self.queue)
+            if queue_has_fair_share(resolver, self.queue) is False:  # SubmitJob refuses a share there
+                request.pop("shareIdentifier", None)
+                request.pop("schedulingPriorityOverride", None)
+        wanted = {"VCPU": self.vcpus, "MEMORY": self.memory}
+        if any(value is not None for value in wanted.values()):
+            requirements = {
+                item["type"]: item["value"] for item in request["containerOverrides"].get("resourceRequirements", [])
+            }
+            requirements.update({kind: f"{value:g}" for kind, value in wanted.items() if value is not None})
+            request["containerOverrides"]["resourceRequirements"] = [
+                {"type": kind, "value": value} for kind, value in requirements.items()
+            ]
+        return request
+
+
 def resubmit_job(
     batch: Batch,
     resolver: Resolver,
@@ -81,6 +108,7 @@ def resubmit_job(
     failed_only: bool = False,
     dry_run: bool = False,
     sleep: Sleep = time.sleep,
+    changes: Changes | None = None,
 ) -> ResubmitResult:
     details = batch.describe_jobs([job_id])
     if not details:
@@ -95,11 +123,13 @@ def resubmit_job(
     number = 1 + max((item.number for item in find_resubmissions(batch, original)), default=0)
     name = resubmission_name(original.aws_name, number)
     request = resubmission_request(detail, original, coverage, name, user, job_output_base(original, resolver))
+    if changes is not None:
+        request = changes.applied(request, resolver)
     result = ResubmitResult(original.id, original.name, coverage.indices, request, dry_run=dry_run)
     if dry_run:
         return result
     new_id = submit_once(batch, request, sleep)
-    job = SubmittedJob(original.name, name, new_id, coverage.array_size, original.queue, original.definition)
+    job = SubmittedJob(original.name, name, new_id, coverage.array_size, request["jobQueue"], original.definition)
     return ResubmitResult(original.id, original.name, coverage.indices, request, job)
 
 

@@ -233,6 +233,38 @@ def patch_job_exit_code_missing_from_describe_jobs() -> None:
 
 
 @API_PATCHES.register
+def patch_job_container_lacks_resources_and_image() -> None:
+    """moto 5.2.5: DescribeJobs shows the job definition's vCPUs and memory and no ``resourceRequirements``, even when
+    SubmitJob overrode them with ``containerOverrides.resourceRequirements``, and no ``image``. AWS describes the
+    job's own container (https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerDetail.html): its
+    ``container`` carries the image and the VCPU, MEMORY and GPU it runs with, resolved as the scheduler places it.
+    """
+    original_describe = Job.describe
+
+    def describe(job: Job) -> dict[str, Any]:
+        from batchctl.local import scheduler  # it imports this module
+
+        described = original_describe(job)
+        if "container" in described:
+            requirements = [{"type": "VCPU", "value": f"{scheduler.job_vcpus(job):g}"}]
+            memory = scheduler.job_memory_mib(job)
+            if memory is not None:
+                requirements.append({"type": "MEMORY", "value": f"{memory:g}"})
+            gpus = scheduler.job_gpus(job)
+            if gpus:
+                requirements.append({"type": "GPU", "value": str(gpus)})
+            image = (job.job_definition.container_properties or {}).get("image")
+            described["container"] = {
+                **described["container"],
+                "resourceRequirements": requirements,
+                **({"image": image} if image else {}),
+            }
+        return described
+
+    replace_attribute(Job, "describe", describe)
+
+
+@API_PATCHES.register
 def patch_queue_and_environment_have_no_health_reason() -> None:
     """moto 5.2.5: DescribeJobQueues has no ``statusReason`` and DescribeComputeEnvironments says "Compute
     environment is available"; AWS reports "JobQueue Healthy" and "ComputeEnvironment Healthy" for valid ones

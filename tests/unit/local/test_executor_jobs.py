@@ -224,3 +224,17 @@ def test_patch_job_exit_code_missing_from_describe_jobs(fake_docker: FakeDocker)
     assert job["status"] == "FAILED"
     assert job["container"]["exitCode"] == 3
     assert job["attempts"][-1]["container"]["exitCode"] == 3
+
+
+def test_patch_job_container_lacks_resources_and_image(fake_docker: FakeDocker) -> None:
+    create_queue()
+    overrides = {"resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "768"}]}
+
+    with moto_adapter.API_PATCHES.without("patch_job_container_lacks_resources_and_image"):
+        job = wait_for(submit(containerOverrides=overrides), {"SUCCEEDED", "FAILED"})
+        assert "resourceRequirements" not in job["container"]
+        assert "image" not in job["container"]
+
+    job = wait_for(submit(containerOverrides=overrides), {"SUCCEEDED", "FAILED"})
+    assert job["container"]["resourceRequirements"] == overrides["resourceRequirements"]
+    assert job["container"]["image"] == IMAGE
