@@ -141,7 +141,7 @@ def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster
     answer = why(cluster, jobs["pull"])
     assert answer["failure"] == "image pull", answer
     assert any("image push never-pushed" in fix for fix in answer["fixes"]), answer
-    assert cluster.show(jobs["pull"])["failure_class"] == "image pull"
+    assert cluster.show(jobs["pull"])["job"]["failure_class"] == "image pull"
     # A second run of the same image reuses the job definition the first registered.
     image = f"{cluster.outputs['RepositoryUri']}:never-pushed"
     code, out, err = cluster.cli("-o", "json", "run", "--image", image, "--", "true")

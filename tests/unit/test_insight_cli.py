@@ -54,4 +54,5 @@ def test_an_error_under_json_is_json(tmp_path: Path) -> None:
         )
         assert result.returncode == 1, result.stderr
         answer = json.loads(result.stdout)
-        assert "emulator is not running" in answer["error"] and "batchctl local up" in answer["hint"]
+        error = answer["error"]
+        assert "emulator is not running" in error["message"] and "batchctl local up" in error["hint"]

@@ -32,14 +32,14 @@ def test_a_port_in_time_wait_is_free_for_the_emulator() -> None:
     port = _port_in_time_wait()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain, pytest.raises(OSError):
         plain.bind(("127.0.0.1", port))  # without SO_REUSEADDR the port looks taken
-    assert process._port_free(port)
+    assert process.port_free(port)
 
 
 def test_a_listening_port_is_not_free() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
-        assert not process._port_free(int(listener.getsockname()[1]))
+        assert not process.port_free(int(listener.getsockname()[1]))
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "99999", "-1", "80.5"])

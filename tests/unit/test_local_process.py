@@ -67,7 +67,7 @@ def test_start_refuses_a_port_in_use(home: Path) -> None:
 
 def test_start_reports_a_process_that_dies_with_its_log(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Something takes the port between the check and the bind: the server exits and start() says why.
-    monkeypatch.setattr(process, "_port_free", lambda port: True)
+    monkeypatch.setattr(process, "port_free", lambda port: True)
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()

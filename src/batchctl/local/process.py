@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from batchctl.errors import BatchctlError
+from batchctl.local.ports import port_free
 from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
 HOME_ENV = "BATCHCTL_HOME"
@@ -177,17 +177,6 @@ def _identity(port: int) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As the server binds: a port left in TIME-WAIT by a crashed emulator is free; a listening one is not.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError:
-            return False
-    return True
-
-
 def _rotate_if_large(path: Path) -> None:
     """Keep one previous log: the log is appended to by every start."""
     with contextlib.suppress(FileNotFoundError):
@@ -243,7 +232,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
         )
 
     port = port if port is not None else configured_port()
-    if not _port_free(port):
+    if not port_free(port):
         raise EmulatorError(f"port {port} on {LOOPBACK} is already in use by another process")
 
     directory = state_dir()

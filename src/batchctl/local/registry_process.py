@@ -23,6 +23,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from batchctl.local.ports import port_free
+
 LOOPBACK = "127.0.0.1"
 PROGRAM = "docker-registry"
 PROGRAM_ENV = "BATCHCTL_REGISTRY_PROGRAM"  # another distribution registry binary (default: docker-registry on PATH)
@@ -76,17 +78,6 @@ def configuration(port: int, storage: Path) -> dict[str, object]:
     }
 
 
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # as the registry (Go) binds: connections of the previous run in TIME_WAIT do not make the port busy
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError:
-            return False
-    return True
-
-
 def _previous_port(config_path: Path) -> int | None:
     try:
         address = json.loads(config_path.read_text())["http"]["addr"]
@@ -101,7 +92,7 @@ def choose_port(config_path: Path) -> int:
     if os.environ.get(PORT_ENV):
         return int(os.environ[PORT_ENV])
     previous = _previous_port(config_path)
-    if previous is not None and _bindable(previous):
+    if previous is not None and port_free(previous):
         return previous
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOOPBACK, 0))
