@@ -60,7 +60,7 @@ def submit_planned(
     limiter: AdaptiveRateLimiter | None = None,
     resume: bool = False,
     on_progress: Progress | None = None,
-    workers: int = CONCURRENT_SUBMISSIONS,
+    workers: int | None = None,
 ) -> list[SubmittedJob]:
     """Submit every planned job (in the file's order in the result); `resume`: look each up by name first."""
     limiter = limiter or AdaptiveRateLimiter(sleep=sleep)
@@ -83,7 +83,7 @@ def submit_planned(
         return submit_once(batch, request, sleep, limiter)
 
     report()
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="submit")
+    pool = ThreadPoolExecutor(max_workers=max(1, workers or CONCURRENT_SUBMISSIONS), thread_name_prefix="submit")
     try:
         while waiting or running:
             if failure is None:
