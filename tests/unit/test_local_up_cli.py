@@ -106,3 +106,18 @@ def test_fault_options_reach_the_emulator_and_bad_ones_are_usage_errors(emulator
     assert "'SubmitJob=2': a fraction is from 0 to 1" in err
     run_cli(["local", "up"], capsys)
     assert emulator["faults"] is None  # no option: the running emulator keeps its settings
+
+
+def test_status_shows_the_injected_faults(emulator: dict[str, Any], capsys: Any) -> None:
+    import dataclasses
+
+    from batchctl.local.faults import FaultSettings
+
+    injected = FaultSettings(latency_ms=50, throttle={"SubmitJob": 50}, no_containers=True)
+    emulator["running"] = True
+    emulator["info"] = dataclasses.replace(INFO, faults=injected)
+    code, _, err = run_cli(["local", "status"], capsys)
+    assert code == 0, err
+    assert "injected: latency 50 ms; SubmitJob throttled above 50/s; jobs succeed without containers" in err
+    code, out, _ = run_cli(["-o", "json", "local", "status"], capsys)
+    assert json.loads(out)["emulator"]["faults"] == injected.to_dict()
