@@ -9,7 +9,6 @@ rate limit slows down (:mod:`batchctl.jobs.pacing`). A resumed submission looks 
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -69,7 +68,6 @@ def submit_planned(
     waiting = list(planned)
     running: dict[Future[str], PlannedJob] = {}
     failure: tuple[PlannedJob, BatchctlError] | None = None
-    lock = threading.Lock()
 
     def report() -> None:
         if on_progress is not None:
@@ -103,8 +101,7 @@ def submit_planned(
                 except BatchctlError as exc:
                     failure = failure or (item, exc)
                     continue
-                with lock:
-                    ids[item.name] = job_id
+                ids[item.name] = job_id
                 report()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

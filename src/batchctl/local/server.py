@@ -11,6 +11,10 @@ would (see :mod:`batchctl.local.interruption`): 200 with ``{"jobId", "statusReas
 Beside moto it runs an image registry (:mod:`batchctl.local.registry_process`), named by the identity answer
 (``"registry": "127.0.0.1:<port>"`` or null) and by ECR's GetAuthorizationToken; and it records the stacks it deploys
 under ``--state-dir`` so that the next start can re-create them (:mod:`batchctl.local.restore`).
+
+Given ``--latency-ms``, ``--throttle``, ``--throttle-fraction``, ``--error-rate`` or ``--no-containers``, it delays,
+throttles or fails API requests as :mod:`batchctl.local.faults` describes (the identity answer names the settings,
+``GET /batchctl/faults`` counts what they did).
 """
 
 from __future__ import annotations
