@@ -204,7 +204,8 @@ def test_the_retry_hook_surfaces_what_could_duplicate_a_job() -> None:
     with pytest.raises(ClientError):
         _surface_uncertain_submit_failures(response=(Http(500), error))
     throttled = {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}
-    assert _surface_uncertain_submit_failures(response=(Http(429), throttled)) is None
+    with pytest.raises(ClientError):  # the submitter's shared rate limiter answers throttling, not botocore
+        _surface_uncertain_submit_failures(response=(Http(429), throttled))
     assert _surface_uncertain_submit_failures(response=(Http(200), {})) is None
 
 

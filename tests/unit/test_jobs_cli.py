@@ -169,3 +169,18 @@ def test_status_and_user_options_conflict(cluster: Path, capsys: Any) -> None:
     code, _, err = run_cli(["-f", str(cluster), "jobs", "--status", "RUNNING", "--all"], capsys)
     assert code == 2
     assert "give --status or --all, not both" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--resume", "not-an-id"], "'not-an-id' is not a submission id"),
+        (["--rate", "0"], "--rate"),
+    ],
+)
+def test_bad_resume_and_rate_are_usage_errors(
+    tmp_path: Path, cluster: Path, capsys: Any, args: list[str], message: str
+) -> None:
+    code, _, err = run_cli(["-f", str(cluster), "submit", str(job_file(tmp_path, GOOD)), *args], capsys)
+    assert code == 2
+    assert message in err

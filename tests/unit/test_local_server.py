@@ -18,6 +18,7 @@ import pytest
 from tests.emulator_fixtures import free_port
 
 from batchctl.local import server
+from batchctl.local.faults import FaultSettings
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -70,6 +71,7 @@ def test_answers_its_identity_and_serves_moto(running: tuple[subprocess.Popen[st
     emulator, port = running
     identity = get_json(f"http://127.0.0.1:{port}{server.IDENTITY_PATH}")
     registry = identity.pop("registry")
+    assert identity.pop("faults") == FaultSettings().to_dict()  # no injection unless asked
     assert identity == {"service": server.SERVICE_NAME, "pid": emulator.pid, "port": port}
     assert registry is None or re.fullmatch(r"127\.0\.0\.1:\d+", registry)
     # moto's own API is served next to it

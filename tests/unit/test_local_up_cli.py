@@ -27,7 +27,12 @@ def emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     state: dict[str, Any] = {"running": False, "info": INFO, "restored": [], "calls": 0}
     monkeypatch.setenv(process.HOME_ENV, str(tmp_path))
     monkeypatch.setattr(process, "status", lambda: state["info"] if state["running"] else None)
-    monkeypatch.setattr(process, "start", lambda port=None: state["info"])
+
+    def start(port: int | None = None, faults: Any = None) -> Any:
+        state["faults"] = faults
+        return state["info"]
+
+    monkeypatch.setattr(process, "start", start)
     monkeypatch.setattr(docker_engine, "check", lambda: docker_engine.DockerStatus(True, "Docker 20.10 at unix://x"))
 
     def restore_stacks(records: Any, client_for: Any, on_start: Any) -> list[restore.RestoredStack]:
@@ -85,3 +90,34 @@ def test_require_docker_fails_without_the_registry(emulator: dict[str, Any], cap
     assert code == 1
     assert "Error: no image registry beside the emulator" in err
     assert "scripts/setup-registry.sh" in err
+
+
+def test_fault_options_reach_the_emulator_and_bad_ones_are_usage_errors(emulator: dict[str, Any], capsys: Any) -> None:
+    from batchctl.local.faults import FaultSettings
+
+    args = ["local", "up", "--latency-ms", "50", "--throttle", "SubmitJob=50", "--error-rate", "SubmitJob=0.05"]
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert emulator["faults"] == FaultSettings(
+        latency_ms=50, throttle={"SubmitJob": 50}, error_rate={"SubmitJob": 0.05}
+    )
+    code, _, err = run_cli(["local", "up", "--error-rate", "SubmitJob=2"], capsys)
+    assert code == 2
+    assert "'SubmitJob=2': a fraction is from 0 to 1" in err
+    run_cli(["local", "up"], capsys)
+    assert emulator["faults"] is None  # no option: the running emulator keeps its settings
+
+
+def test_status_shows_the_injected_faults(emulator: dict[str, Any], capsys: Any) -> None:
+    import dataclasses
+
+    from batchctl.local.faults import FaultSettings
+
+    injected = FaultSettings(latency_ms=50, throttle={"SubmitJob": 50}, no_containers=True)
+    emulator["running"] = True
+    emulator["info"] = dataclasses.replace(INFO, faults=injected)
+    code, _, err = run_cli(["local", "status"], capsys)
+    assert code == 0, err
+    assert "injected: latency 50 ms; SubmitJob throttled above 50/s; jobs succeed without containers" in err
+    code, out, _ = run_cli(["-o", "json", "local", "status"], capsys)
+    assert json.loads(out)["emulator"]["faults"] == injected.to_dict()

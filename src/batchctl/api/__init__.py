@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,13 +41,14 @@ from batchctl.jobs.follow import Notice
 from batchctl.jobs.jobfile import JobFile, load_job_file
 from batchctl.jobs.listing import JobQuery, list_jobs, parse_since
 from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
+from batchctl.jobs.pacing import DEFAULT_SUBMIT_RATE, AdaptiveRateLimiter
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
 from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
 from batchctl.jobs.resubmit import Changes, ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
-from batchctl.jobs.submit import SubmittedJob, submit_planned
+from batchctl.jobs.submit import SubmitProgress, SubmittedJob, submit_planned
 from batchctl.jobs.template import Builtins
 from batchctl.jobs.wait import wait_for
 from batchctl.targets import Target, TargetRequest, resolve_target
@@ -207,18 +208,41 @@ class Batchctl(ClusterOperations):
         *,
         dry_run: bool = False,
         force: bool = False,
+        resume: str | None = None,
+        rate: float = DEFAULT_SUBMIT_RATE,
+        on_progress: Callable[[SubmitProgress], None] | None = None,
     ) -> SubmitResult:
         """Render, validate, check and submit a job file (a dry run calls no AWS API and submits nothing).
 
         The whole file is checked before its first SubmitJob (preflight.py); `force` skips only the check that
-        each job fits a compute environment of its queue.
+        each job fits a compute environment of its queue. Jobs are submitted concurrently at up to `rate`
+        SubmitJob calls a second; `resume` (a submission id) submits only the jobs of that submission that AWS
+        does not have yet (the same file and variables give the same unique job names).
         """
-        submission_id = new_submission_id()
+        submission_id = resume or new_submission_id()
         job_file = load_job_file(Path(path), variables or {}, Builtins(self.user, self.config.name, submission_id))
-        return self._submit_file(job_file, str(path), dry_run=dry_run, force=force, submission_id=submission_id)
+        return self._submit_file(
+            job_file,
+            str(path),
+            dry_run=dry_run,
+            force=force,
+            submission_id=submission_id,
+            resume=resume is not None,
+            rate=rate,
+            on_progress=on_progress,
+        )
 
     def _submit_file(
-        self, job_file: JobFile, source: str, *, dry_run: bool, force: bool, submission_id: str | None = None
+        self,
+        job_file: JobFile,
+        source: str,
+        *,
+        dry_run: bool,
+        force: bool,
+        submission_id: str | None = None,
+        resume: bool = False,
+        rate: float = DEFAULT_SUBMIT_RATE,
+        on_progress: Callable[[SubmitProgress], None] | None = None,
     ) -> SubmitResult:
         submission_id = submission_id or new_submission_id()
         planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
@@ -234,7 +258,15 @@ class Batchctl(ClusterOperations):
             placeholders = {item.name: f"<id of {item.name}>" for item in planned}
             requests = [with_dependencies(item, placeholders) for item in planned]
             return SubmitResult(source, submission_id, job_file.rendered, requests, dry_run=True)
-        jobs = submit_planned(self._batch(), planned)
+        limiter = AdaptiveRateLimiter(rate)
+        progress = on_progress or (lambda update: None)
+        jobs = submit_planned(
+            self._batch(),
+            planned,
+            limiter=limiter,
+            resume=resume,
+            on_progress=lambda update: progress(replace(update, submission_id=submission_id)),
+        )
         ids = {job.name: job.job_id for job in jobs}
         requests = [with_dependencies(item, ids) for item in planned]
         return SubmitResult(source, submission_id, job_file.rendered, requests, jobs)

@@ -15,17 +15,21 @@ from typing import Any
 from batchctl.errors import BatchctlError, NotFoundError
 from batchctl.local import docker_engine, process
 from batchctl.local.docker_engine import DockerStatus
+from batchctl.local.faults import FaultSettings
+from batchctl.local.faults import parse_assignments as parse_fault_assignments
 from batchctl.local.process import EmulatorInfo
 from batchctl.local.restore import LOST_ON_RESTART, RestoredStack
 
 __all__ = [
     "LOST_ON_RESTART",
+    "FaultSettings",
     "Interruption",
     "LocalStatus",
     "RestoredStack",
     "Stopped",
     "down",
     "interrupt",
+    "parse_fault_assignments",
     "status",
     "up",
 ]
@@ -54,14 +58,21 @@ class Interruption:
     status_reason: str  # what the failed attempt says, as AWS words it
 
 
-def up(port: int | None = None, on_restore: Callable[[str], None] = lambda stack_name: None) -> LocalStatus:
+def up(
+    port: int | None = None,
+    on_restore: Callable[[str], None] = lambda stack_name: None,
+    faults: FaultSettings | None = None,
+) -> LocalStatus:
     """Start the emulator in the background (idempotent) and check the Docker engine that runs the jobs.
+
+    ``faults``: latency, throttling and errors the emulator injects (local only, see docs/local-mode.md); a running
+    emulator with other settings is an error (stop it first). None: whatever the running one has, or none.
 
     A newly started emulator re-creates the stacks deployed to the previous one, in the order they were first
     deployed (``on_restore`` hears each stack's name as it starts); job history, logs and bucket contents are lost.
     """
     already_running = process.status() is not None
-    info = process.start(port=port)
+    info = process.start(port=port, faults=faults)
     restored = [] if already_running else _restore_clusters(info, on_restore)
     return LocalStatus(info, docker_engine.check(), restored)
 

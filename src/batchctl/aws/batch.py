@@ -23,18 +23,30 @@ class UncertainSubmission(AwsError):
     """SubmitJob failed in a way that does not tell whether AWS created the job (a timeout, a 5xx)."""
 
 
+class SubmitThrottled(AwsError):
+    """AWS refused a SubmitJob for its rate (HTTP 429 TooManyRequestsException): no job was created."""
+
+
+# The codes botocore's retry rules treat as throttling (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html).
+THROTTLING_CODES = frozenset(
+    {"TooManyRequestsException", "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded"}
+)
+
+
 class Batch:
     def __init__(self, client: Any) -> None:
         self._client = client
         # SubmitJob has no idempotency token: botocore's own retry of a timed-out SubmitJob could create the
-        # job twice. The hook hands such failures to the caller, which looks the job up before retrying.
+        # job twice. The hook hands such failures to the caller, which looks the job up before retrying; it hands
+        # throttling to the caller too, whose rate limiter is shared by all its concurrent submissions.
         client.meta.events.register_first(
             "needs-retry.batch.SubmitJob", _surface_uncertain_submit_failures, unique_id=_SUBMIT_HOOK_ID
         )
 
     @aws_call
     def submit_job(self, request: dict[str, Any]) -> str:
-        """One SubmitJob; returns the job id. Raises UncertainSubmission when the outcome is unknown."""
+        """One SubmitJob; returns the job id. Raises UncertainSubmission when the outcome is unknown, SubmitThrottled
+        when AWS refused it for its rate."""
         try:
             return str(self._client.submit_job(**request)["jobId"])
         except (ConnectTimeoutError, EndpointConnectionError):
@@ -44,6 +56,8 @@ class Batch:
         except ClientError as exc:
             if _status(exc) >= 500:
                 raise UncertainSubmission(f"SubmitJob {request['jobName']}: AWS answered {_status(exc)}") from exc
+            if _is_throttling(exc):
+                raise SubmitThrottled(f"SubmitJob {request['jobName']}: throttled by AWS") from exc
             raise
 
     @aws_call
@@ -145,13 +159,15 @@ def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
 
 
+def _is_throttling(exc: ClientError) -> bool:
+    return _status(exc) == 429 or exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+
+
 def _surface_uncertain_submit_failures(
     response: Any = None, caught_exception: Exception | None = None, **_: Any
 ) -> None:
-    """needs-retry hook for SubmitJob: raise what botocore would retry blindly when the job may exist already.
-
-    Throttling (4xx) is left to botocore's adaptive retries: AWS refused those requests, so no job was created.
-    """
+    """needs-retry hook for SubmitJob: raise what botocore would retry blindly when the job may exist already,
+    and throttling, which the submitter's own adaptive rate limit answers (AWS refused it: no job was created)."""
     if caught_exception is not None:
         if isinstance(caught_exception, ConnectTimeoutError | EndpointConnectionError):
             return  # the request never reached AWS: retrying cannot duplicate it
@@ -159,5 +175,6 @@ def _surface_uncertain_submit_failures(
     if response is None:
         return
     http_response, parsed = response
-    if http_response.status_code >= 500:
+    code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+    if http_response.status_code >= 500 or http_response.status_code == 429 or code in THROTTLING_CODES:
         raise ClientError(parsed, "SubmitJob")

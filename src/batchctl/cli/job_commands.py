@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from batchctl.cli.options import parsed_by, pass_app
 from batchctl.errors import BatchctlError
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.listing import parse_since
+from batchctl.jobs.pacing import DEFAULT_SUBMIT_RATE
 from batchctl.jobs.records import ALL_STATUSES, JobRecord, parse_statuses
 from batchctl.jobs.resubmit import ResubmitResult, format_indices
 from batchctl.jobs.show import JobView
@@ -75,6 +77,18 @@ def _command(app: AppContext) -> str:
 @click.option("--follow", is_flag=True, help="Stream the jobs' logs as they start (implies --wait).")
 @click.option("--force", is_flag=True, help="Submit jobs even when no compute environment of their queue fits them.")
 @click.option("--explain", is_flag=True, help="Print the file in batchctl's own form (YAML); submit nothing.")
+@click.option(
+    "--resume",
+    metavar="SUBMISSION",
+    help="Finish an interrupted submission (same file and variables): submit only the jobs AWS does not have.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=1000),
+    default=DEFAULT_SUBMIT_RATE,
+    show_default=True,
+    help="SubmitJob calls per second at most (AWS allows 50 per account); slower when AWS throttles.",
+)
 @pass_app
 def submit(
     app: AppContext,
@@ -85,6 +99,8 @@ def submit(
     follow: bool,
     force: bool,
     explain: bool,
+    resume: str | None,
+    rate: float,
 ) -> None:
     """Submit the jobs of JOB_FILE; VARIABLES are key=value pairs for its template.
 
@@ -101,7 +117,22 @@ def submit(
         else:
             click.echo(text, nl=False)
         return
-    result = api.submit(job_file, parse_assignments(variables), dry_run=dry_run, force=force)
+    if resume is not None and not re.fullmatch(r"[0-9a-f]{8}", resume):
+        raise click.BadParameter(
+            f"{resume!r} is not a submission id (8 hex digits, as `submit` printed)", param_hint="--resume"
+        )
+    from batchctl.cli.submit_progress import SubmitBar
+
+    with SubmitBar(enabled=not app.json, resume_hint=f"{_command(app)} submit {job_file} --resume") as bar:
+        result = api.submit(
+            job_file,
+            parse_assignments(variables),
+            dry_run=dry_run,
+            force=force,
+            resume=resume,
+            rate=rate,
+            on_progress=bar.update,
+        )
     if dry_run:
         _print_dry_run(app, result)
         return

@@ -11,7 +11,7 @@ from batchctl.cli.context import AppContext
 from batchctl.cli.options import pass_app
 
 if TYPE_CHECKING:
-    from batchctl.api.local import RestoredStack
+    from batchctl.api.local import FaultSettings, RestoredStack
 
 
 @click.group("local")
@@ -22,17 +22,46 @@ def local_group() -> None:
 @local_group.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default 4586, or BATCHCTL_LOCAL_PORT).")
 @click.option("--require-docker", is_flag=True, help="Fail when no Docker engine is reachable.")
+@click.option("--latency-ms", type=click.IntRange(0, 60_000), default=0, help="Add this latency to every API call.")
+@click.option(
+    "--throttle", multiple=True, metavar="OPERATION=TPS", help="Answer 429 above this rate (e.g. SubmitJob=50)."
+)
+@click.option(
+    "--throttle-fraction", multiple=True, metavar="OPERATION=FRACTION", help="Answer 429 to this share of calls."
+)
+@click.option(
+    "--error-rate",
+    multiple=True,
+    metavar="OPERATION=FRACTION",
+    help="Run this share of calls, then answer 500 (did it take effect?).",
+)
+@click.option("--no-containers", is_flag=True, help="Jobs succeed without containers (API-path benchmarks only).")
 @pass_app
-def up(app: AppContext, port: int | None, require_docker: bool) -> None:
-    """Start the emulator in the background (idempotent) and check the Docker engine."""
+def up(
+    app: AppContext,
+    port: int | None,
+    require_docker: bool,
+    latency_ms: int,
+    throttle: tuple[str, ...],
+    throttle_fraction: tuple[str, ...],
+    error_rate: tuple[str, ...],
+    no_containers: bool,
+) -> None:
+    """Start the emulator in the background (idempotent) and check the Docker engine.
+
+    The fault options (off by default) make the emulator behave like a slow, throttling, failing AWS, to measure
+    and test clients; `local status` shows them.
+    """
     from batchctl.api import local
     from batchctl.errors import BatchctlError
+
+    faults = _fault_settings(latency_ms, throttle, throttle_fraction, error_rate, no_containers)
 
     def restoring(stack_name: str) -> None:
         if not app.json:
             render.note(f"re-creating stack {stack_name}")
 
-    state = local.up(port, on_restore=restoring)
+    state = local.up(port, on_restore=restoring, faults=faults)
     info, docker, restored = state.emulator, state.docker, state.restored
     assert info is not None
     if app.json:
@@ -40,6 +69,8 @@ def up(app: AppContext, port: int | None, require_docker: bool) -> None:
     else:
         _print_restored(restored)
         render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, log {info.log_file})")
+        if info.faults.active:
+            render.note("injected: " + "; ".join(info.faults.describe()))
         if info.registry:
             render.ok(f"image registry at {info.registry} (ECR repository URIs resolve to it)")
         else:
@@ -61,6 +92,30 @@ def up(app: AppContext, port: int | None, require_docker: bool) -> None:
             + "; ".join(f"{stack.name}: {stack.status} {stack.reason}".strip() for stack in failed),
             hint="see the emulator log; `batchctl --local destroy --yes` then `deploy --yes` starts the cluster over",
         )
+
+
+def _fault_settings(
+    latency_ms: int,
+    throttle: tuple[str, ...],
+    throttle_fraction: tuple[str, ...],
+    error_rate: tuple[str, ...],
+    no_containers: bool,
+) -> FaultSettings | None:
+    """The injection asked for; None when no option was given (a running emulator keeps its own)."""
+    from batchctl.api.local import FaultSettings, parse_fault_assignments
+
+    if not (latency_ms or throttle or throttle_fraction or error_rate or no_containers):
+        return None
+    try:
+        return FaultSettings(
+            latency_ms=latency_ms,
+            throttle=parse_fault_assignments(throttle, fraction=False),
+            throttle_fraction=parse_fault_assignments(throttle_fraction, fraction=True),
+            error_rate=parse_fault_assignments(error_rate, fraction=True),
+            no_containers=no_containers,
+        )
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
 
 
 def _print_restored(restored: list[RestoredStack]) -> None:
@@ -109,6 +164,8 @@ def local_status(app: AppContext) -> None:
             render.ok(f"emulator running at {info.endpoint} (pid {info.pid}, since {info.started_at})")
             if info.registry:
                 render.ok(f"image registry at {info.registry}")
+            if info.faults.active:
+                render.note("injected: " + "; ".join(info.faults.describe()))
         else:
             render.fail("emulator not running (start it: batchctl local up)")
         if docker.available:

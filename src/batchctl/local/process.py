@@ -16,11 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from batchctl.errors import BatchctlError
+from batchctl.local.faults import FaultSettings
 from batchctl.local.ports import port_free
 from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
@@ -67,6 +68,7 @@ class EmulatorInfo:
     log_file: Path
     started_at: str
     registry: str | None = None  # host:port of the image registry beside it (None: not installed)
+    faults: FaultSettings = field(default_factory=FaultSettings)  # injected latency, throttling, errors (local only)
 
 
 def state_dir() -> Path:
@@ -110,6 +112,7 @@ def _read_state() -> EmulatorInfo | None:
             log_file=Path(data["log_file"]),
             started_at=str(data["started_at"]),
             registry=data.get("registry"),
+            faults=FaultSettings.from_dict(data.get("faults")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -118,7 +121,8 @@ def _read_state() -> EmulatorInfo | None:
 def _write_state(info: EmulatorInfo) -> None:
     path = state_file()
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({**asdict(info), "log_file": str(info.log_file)}, indent=2) + "\n")
+    record = {**asdict(info), "log_file": str(info.log_file), "faults": info.faults.to_dict()}
+    temporary.write_text(json.dumps(record, indent=2) + "\n")
     temporary.replace(path)
 
 
@@ -215,13 +219,21 @@ def endpoint_if_running() -> str | None:
     return info.endpoint if info else None
 
 
-def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
-    """Start the emulator in the background and wait until it answers; return the running one if already up."""
+def start(port: int | None = None, timeout: float = 30, faults: FaultSettings | None = None) -> EmulatorInfo:
+    """Start the emulator in the background and wait until it answers; return the running one if already up.
+
+    ``faults`` (None: none) are the emulator's injected latency, throttling and errors (:mod:`batchctl.local.faults`).
+    """
     running = status()
     if running is not None:
         if port is not None and port != running.port:
             raise EmulatorError(
                 f"the local emulator is already running on port {running.port}; stop it before using port {port}"
+            )
+        if faults is not None and faults != running.faults:
+            raise EmulatorError(
+                "the local emulator is already running with other fault settings "
+                f"({'; '.join(running.faults.describe()) or 'none'}); stop it first (batchctl local down)"
             )
         return running
     recorded = _read_state()
@@ -252,6 +264,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
                 str(port),
                 "--state-dir",
                 str(directory),
+                *(faults or FaultSettings()).to_args(),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -289,6 +302,7 @@ def start(port: int | None = None, timeout: float = 30) -> EmulatorInfo:
         log_file=log_path,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         registry=str(answer["registry"]) if answer.get("registry") else None,
+        faults=faults or FaultSettings(),
     )
     _write_state(info)
     return info

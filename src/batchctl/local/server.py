@@ -11,6 +11,10 @@ would (see :mod:`batchctl.local.interruption`): 200 with ``{"jobId", "statusReas
 Beside moto it runs an image registry (:mod:`batchctl.local.registry_process`), named by the identity answer
 (``"registry": "127.0.0.1:<port>"`` or null) and by ECR's GetAuthorizationToken; and it records the stacks it deploys
 under ``--state-dir`` so that the next start can re-create them (:mod:`batchctl.local.restore`).
+
+Given ``--latency-ms``, ``--throttle``, ``--throttle-fraction``, ``--error-rate`` or ``--no-containers``, it delays,
+throttles or fails API requests as :mod:`batchctl.local.faults` describes (the identity answer names the settings,
+``GET /batchctl/faults`` counts what they did).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from batchctl.local import registry, registry_process
+from batchctl.local import faults, registry, registry_process
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4586
@@ -65,6 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="registry storage, stack records (default $BATCHCTL_HOME/local)",
     )
+    faults.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -91,9 +96,12 @@ def listen_on_loopback(port: int) -> socket.socket:
     return listener
 
 
-def with_identity(app: WsgiApp, port: int, registry: str | None = None) -> WsgiApp:
+def with_identity(
+    app: WsgiApp, port: int, registry: str | None = None, injected: faults.FaultSettings | None = None
+) -> WsgiApp:
     """Answer the identity path ourselves and pass everything else to moto."""
-    body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "registry": registry}).encode()
+    identity = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "registry": registry}
+    body = json.dumps({**identity, "faults": (injected or faults.FaultSettings()).to_dict()}).encode()
 
     def identity_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -216,7 +224,15 @@ def own_cloudformation(port: int) -> Callable[[str], Any]:
     return client_for
 
 
-def serve(port: int, state_dir: Path) -> int:
+def without_containers() -> None:
+    """Jobs succeed at submission without a container: moto's own switch (``batch.use_docker: false``)."""
+    from moto.core.models import default_user_config
+
+    default_user_config.setdefault("batch", {})["use_docker"] = False
+
+
+def serve(port: int, state_dir: Path, injected: faults.FaultSettings | None = None) -> int:
+    injected = injected or faults.FaultSettings()
     # Bind before importing moto (seconds), so a port in use is reported at once.
     try:
         listener = listen_on_loopback(port)
@@ -236,12 +252,18 @@ def serve(port: int, state_dir: Path) -> int:
         logger.error("%s", err)
         listener.close()
         return EXIT_MOTO_VERSION
+    if injected.no_containers:
+        without_containers()
     state_dir.mkdir(parents=True, exist_ok=True)
     image_registry = start_registry(state_dir)
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
     app = ecr_registry.with_registry(app, registry.registry_address)
     app = restore.with_stack_recorder(app, restore.StackRecords(state_dir), own_cloudformation(port))
-    app = with_identity(with_interrupt(app, interrupt_job), port, image_registry.address if image_registry else None)
+    app = with_interrupt(app, interrupt_job)
+    if injected.active:
+        app = faults.with_faults(app, injected)
+        logger.info("fault injection: %s", "; ".join(injected.describe()))
+    app = with_identity(app, port, image_registry.address if image_registry else None, injected)
     server = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
     listener.close()  # the server works on its own duplicate of the socket
 
@@ -282,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < port < 65536:
         logger.error("invalid port %d", port)
         return EXIT_BAD_ARGUMENTS
-    return serve(port, args.state_dir or default_state_dir())
+    try:
+        injected = faults.from_arguments(args)
+    except ValueError as err:
+        logger.error("%s", err)
+        return EXIT_BAD_ARGUMENTS
+    return serve(port, args.state_dir or default_state_dir(), injected)
 
 
 def default_state_dir() -> Path:
