@@ -31,6 +31,9 @@ MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 MAX_COUNT_ARGUMENT = 100_000  # widths and counts given to calls and filters (center, indent, ljust, ...)
 MAX_INTEGER_BITS = 4096
 RENDER_SECONDS = 5.0
+# The alarm is only the backstop for one long operation: loops meet the deadline first, where the error still knows
+# the template line (an alarm arriving while that error is being raised would replace it with one that does not).
+_ALARM_GRACE_SECONDS = 1.0
 _COUNT_FILTERS = ("center", "indent", "wordwrap", "truncate", "batch", "slice", "format")
 _PASSED_BY_JINJA = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.EvalContext)
 _FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d{6,}|\*)|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
@@ -116,7 +119,7 @@ def render_bounded(text: str, variables: Mapping[str, Any]) -> str:
     template = environment.from_string(text)
     size = 0
     chunks: list[str] = []
-    with _alarm(RENDER_SECONDS):
+    with _alarm(RENDER_SECONDS, grace=_ALARM_GRACE_SECONDS):
         for chunk in template.generate(**variables):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
@@ -127,7 +130,7 @@ def render_bounded(text: str, variables: Mapping[str, Any]) -> str:
 
 
 @contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
+def _alarm(seconds: float, grace: float = 0.0) -> Iterator[None]:
     """Interrupt a render stuck in one long operation (e.g. nested loops over long strings): main thread only."""
     usable = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGALRM) in (
         signal.SIG_DFL,
@@ -141,7 +144,7 @@ def _alarm(seconds: float) -> Iterator[None]:
         raise RenderLimitError(f"rendering took more than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds + grace)
     try:
         yield
     finally:
