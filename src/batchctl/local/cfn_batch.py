@@ -17,6 +17,8 @@ from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
+from batchctl.local import moto_adapter
+
 # Keys whose values are maps of user-chosen names: their keys are data, not API field names.
 _USER_KEYED_MAPS = frozenset({"Tags", "Parameters", "Options", "DriverOpts", "Labels"})
 # CloudFormation accepts these as strings ("16"); the Batch API reports integers.
@@ -195,7 +197,22 @@ def update_job_queue(
         compute_env_order=_compute_environment_order(backend, properties),
         schedule_policy=properties.get("SchedulingPolicyArn"),
     )
+    moto_adapter.set_time_limit_actions(original, time_limit_actions(properties))
     return original
+
+
+def time_limit_actions(properties: dict[str, Any]) -> list[dict[str, Any]]:
+    """A queue's ``JobStateTimeLimitActions`` in the Batch API's shape (what the executor acts on)
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobqueue-jobstatetimelimitaction.html)."""
+    return [
+        {
+            "action": action.get("Action", "CANCEL"),
+            "maxTimeSeconds": int(action["MaxTimeSeconds"]),
+            "reason": action.get("Reason", ""),
+            "state": action.get("State", "RUNNABLE"),
+        }
+        for action in properties.get("JobStateTimeLimitActions") or []
+    ]
 
 
 # --- job definitions ----------------------------------------------------------------------------------------------

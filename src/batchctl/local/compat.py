@@ -173,6 +173,29 @@ def patch_job_queue_is_create_only() -> None:
 
 
 @PATCHES.register
+def patch_job_queue_time_limit_actions_ignored() -> None:
+    """moto 5.2.5: an ``AWS::Batch::JobQueue`` is created without its ``JobStateTimeLimitActions``, so batchctl's
+    ``runnable_timeout_minutes`` never cancels a job stuck in RUNNABLE on a deployed cluster. The queue keeps them
+    (updates keep them too: :func:`cfn_batch.update_job_queue`)."""
+    original = JobQueue.create_from_cloudformation_json
+
+    def create(
+        cls: type[JobQueue],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> JobQueue:
+        queue = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        moto_adapter.set_time_limit_actions(queue, cfn_batch.time_limit_actions(properties))
+        return queue
+
+    replace_attribute(JobQueue, "create_from_cloudformation_json", classmethod(create))
+
+
+@PATCHES.register
 def patch_job_definition_is_create_only() -> None:
     """moto 5.2.5: a changed ``AWS::Batch::JobDefinition`` registers no new revision (no update handler) and a stack
     deletion leaves the revision ACTIVE (no delete handler).

@@ -28,7 +28,7 @@ from tests.unit.local.fakes import (
     stack_status,
 )
 
-from batchctl.local import compat
+from batchctl.local import cfn_batch, compat, moto_adapter
 
 pytestmark = pytest.mark.usefixtures("patched")
 
@@ -168,6 +168,30 @@ def test_patch_job_queue_is_create_only(aws: None) -> None:
     assert (queue["priority"], queue["state"], queue["status"]) == (50, "DISABLED", "VALID")
     client("cloudformation").delete_stack(StackName=STACK)
     assert job_queues() == []
+
+
+def test_patch_job_queue_time_limit_actions_ignored(aws: None) -> None:
+    actions = [{"Action": "CANCEL", "MaxTimeSeconds": 600, "Reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+                "State": "RUNNABLE"}]  # fmt: skip
+    template = batch_template()
+    template["Resources"]["JobQueue"]["Properties"]["JobStateTimeLimitActions"] = actions
+
+    def kept() -> list[dict[str, Any]]:
+        return moto_adapter.time_limit_actions(cfn_batch.backend_for(ACCOUNT, REGION).get_job_queue("demo-queue"))
+
+    with compat.PATCHES.without("patch_job_queue_time_limit_actions_ignored"):
+        assert deploy(template) == "CREATE_COMPLETE"
+        assert kept() == []
+        client("cloudformation").delete_stack(StackName=STACK)
+
+    assert deploy(template) == "CREATE_COMPLETE"
+    expected = {"action": "CANCEL", "maxTimeSeconds": 600, "reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+                "state": "RUNNABLE"}  # fmt: skip
+    assert kept() == [expected]
+    # An update replaces them, as UpdateJobQueue does.
+    template["Resources"]["JobQueue"]["Properties"]["JobStateTimeLimitActions"][0]["MaxTimeSeconds"] = 900
+    assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
+    assert kept() == [{**expected, "maxTimeSeconds": 900}]
 
 
 def test_patch_job_definition_is_create_only(aws: None) -> None:
