@@ -24,7 +24,19 @@ def client(endpoint: str, service: str) -> Any:
     )
 
 
-def bare_cluster(endpoint: str, directory: Path, queues: Sequence[str] = ("cpu",)) -> Path:
+# The job definition's container unless a caller gives its own.
+TRUE_CONTAINER: dict[str, Any] = {
+    "image": "debian:bookworm-slim",
+    "command": ["true"],
+    "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+}
+
+
+def cluster_resources(
+    endpoint: str, queues: Sequence[str] = ("cpu",), container: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The resources of cluster `demo` (a compute environment, the queues, buckets, a log group, the helloworld job
+    definition with `container`) and a stack `batchctl-demo` whose outputs name them; those outputs."""
     iam, batch, s3, logs = (client(endpoint, name) for name in ("iam", "batch", "s3", "logs"))
     role = iam.create_role(RoleName=f"{CLUSTER}-batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     environment = batch.create_compute_environment(
@@ -44,19 +56,18 @@ def bare_cluster(endpoint: str, directory: Path, queues: Sequence[str] = ("cpu",
     values["LogGroupHelloworld"] = f"/{CLUSTER}/job/helloworld"
     logs.create_log_group(logGroupName=values["LogGroupHelloworld"])
     values["JobDefinitionHelloworld"] = batch.register_job_definition(
-        jobDefinitionName=f"{CLUSTER}-helloworld",
-        type="container",
-        containerProperties={
-            "image": "debian:bookworm-slim",
-            "command": ["true"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
-        },
+        jobDefinitionName=f"{CLUSTER}-helloworld", type="container", containerProperties=container or TRUE_CONTAINER
     )["jobDefinitionArn"]
     template = {
         "Resources": {"Placeholder": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"{CLUSTER}-marker"}}},
         "Outputs": {key: {"Value": value} for key, value in values.items()},
     }
     client(endpoint, "cloudformation").create_stack(StackName=f"batchctl-{CLUSTER}", TemplateBody=json.dumps(template))
+    return values
+
+
+def bare_cluster(endpoint: str, directory: Path, queues: Sequence[str] = ("cpu",)) -> Path:
+    cluster_resources(endpoint, queues)
     config = {
         "name": CLUSTER,
         "region": REGION,

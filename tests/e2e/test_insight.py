@@ -14,7 +14,6 @@ In CI (CI=true) a missing Docker engine or base image fails these tests; elsewhe
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -74,13 +73,6 @@ def why(cluster: DeployedCluster, job_id: str) -> dict[str, Any]:
     return answer
 
 
-def wait_for(cluster: DeployedCluster, job_id: str, statuses: tuple[str, ...], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while cluster.show(job_id)["job"]["status"] not in statuses:
-        assert time.monotonic() < deadline, f"{job_id} not {statuses} after {seconds} s: {cluster.show(job_id)}"
-        time.sleep(0.5)
-
-
 def test_run_waits_and_prints_the_job_id_and_its_log(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
     code, out, err = cluster.cli("run", "--wait", "--", "python3", "-c", "print('hi')")
     assert code == 0, err
@@ -92,7 +84,7 @@ def test_run_waits_and_prints_the_job_id_and_its_log(cluster: DeployedCluster, j
 def test_a_job_larger_than_the_cluster_names_vcpus_and_the_config_key(
     cluster: DeployedCluster, jobs: dict[str, str]
 ) -> None:
-    wait_for(cluster, jobs["big"], ("RUNNABLE",))
+    cluster.wait_for(jobs["big"], ("RUNNABLE",), timeout=90)
     answer = why(cluster, jobs["big"])
     assert "can never run" in answer["verdict"], json.dumps(answer, indent=1)
     assert "insight-cpu-spot: at most 16 vCPUs (max_vcpus), 64 asked" in answer["evidence"]
@@ -104,24 +96,24 @@ def test_a_job_larger_than_the_cluster_names_vcpus_and_the_config_key(
 
 
 def test_dependency_then_spot_reclaim(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
-    wait_for(cluster, jobs["blocker"], ("RUNNING",))
+    cluster.wait_for(jobs["blocker"], ("RUNNING",), timeout=90)
     answer = why(cluster, jobs["after"])
     assert "waiting for 1 unfinished dependency: blocker " + jobs["blocker"] + " (RUNNING)" in answer["verdict"]
     code, _, err = cluster.cli("local", "interrupt", jobs["blocker"])
     assert code == 0, err
-    wait_for(cluster, jobs["blocker"], ("FAILED",))
+    cluster.wait_for(jobs["blocker"], ("FAILED",), timeout=90)
     answer = why(cluster, jobs["blocker"])
     assert answer["failure"] == "spot reclaim", answer
     assert "  blocking" in answer["evidence"]  # the command's own last log line
     assert any("retry_on: [spot-loss]" in fix for fix in answer["fixes"])
-    wait_for(cluster, jobs["after"], ("FAILED",))
+    cluster.wait_for(jobs["after"], ("FAILED",), timeout=90)
     assert why(cluster, jobs["after"])["failure"] == "dependency failed"
     code, out, _ = cluster.cli("jobs", "--all", "--name", "blocker")
     assert code == 0 and "spot reclaim" in out
 
 
 def test_out_of_memory_gives_the_peak_and_more_memory(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
-    wait_for(cluster, jobs["oom"], ("FAILED", "SUCCEEDED"))
+    cluster.wait_for(jobs["oom"], ("FAILED", "SUCCEEDED"), timeout=90)
     answer = why(cluster, jobs["oom"])
     assert answer["failure"] == "out of memory", answer
     usage = next(line for line in answer["evidence"] if line.startswith("usage: peak memory"))
@@ -137,7 +129,7 @@ def test_out_of_memory_gives_the_peak_and_more_memory(cluster: DeployedCluster, 
 
 
 def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
-    wait_for(cluster, jobs["pull"], ("FAILED", "SUCCEEDED"))
+    cluster.wait_for(jobs["pull"], ("FAILED", "SUCCEEDED"), timeout=90)
     answer = why(cluster, jobs["pull"])
     assert answer["failure"] == "image pull", answer
     assert any("image push never-pushed" in fix for fix in answer["fixes"]), answer
@@ -150,7 +142,7 @@ def test_an_image_never_pushed_is_an_image_pull_failure(cluster: DeployedCluster
 
 
 def test_usage_reports_requested_used_and_cost(cluster: DeployedCluster, jobs: dict[str, str]) -> None:
-    wait_for(cluster, jobs["oom"], ("FAILED", "SUCCEEDED"))
+    cluster.wait_for(jobs["oom"], ("FAILED", "SUCCEEDED"), timeout=90)
     code, out, err = cluster.cli("-o", "json", "usage", "--since", "1h")
     assert code == 0, err
     report = json.loads(out)

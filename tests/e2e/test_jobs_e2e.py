@@ -37,16 +37,6 @@ def job_of(cluster: DeployedCluster, job_id: str) -> dict[str, Any]:
     return job
 
 
-def wait_for_status(cluster: DeployedCluster, job_id: str, wanted: set[str], timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = job_of(cluster, job_id)
-        if view["status"] in wanted:
-            return view
-        assert time.monotonic() < deadline, f"job {job_id} still {view['status']} after {timeout} s"
-        time.sleep(0.5)
-
-
 def test_job_reads_staged_input_and_outputs_download(
     cluster: DeployedCluster, emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -120,7 +110,7 @@ def test_cancel_of_a_running_job_stops_its_container(cluster: DeployedCluster) -
     )
     code, (job_id,), err = submit(cluster, path)
     assert code == 0, err
-    wait_for_status(cluster, job_id, {"RUNNING"})
+    cluster.wait_for(job_id, {"RUNNING"})
     client = docker.from_env()
     image = f"{cluster.outputs['RepositoryUri']}:helloworld"
 
@@ -134,7 +124,7 @@ def test_cancel_of_a_running_job_stops_its_container(cluster: DeployedCluster) -
 
     code, _, err = cluster.cli("cancel", job_id, "--reason", "e2e test")
     assert code == 0, err
-    view = wait_for_status(cluster, job_id, {"FAILED", "SUCCEEDED"}, timeout=90)
+    view = cluster.wait_for(job_id, {"FAILED", "SUCCEEDED"}, timeout=90)
     assert view["status"] == "FAILED"
     deadline = time.monotonic() + 60
     while running_containers():

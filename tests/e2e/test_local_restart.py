@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.deployed_cluster import HELLOWORLD, DeployedCluster, first_json
+from tests.deployed_cluster import DeployedCluster, deploy_cluster
 from tests.emulator_fixtures import batchctl_home, free_port, require_image, require_registry
-from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
+from tests.helpers import capture_cli
 
 from batchctl.local import process
 
@@ -53,29 +53,12 @@ def own_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def cluster(own_emulator: int, tmp_path_factory: pytest.TempPathFactory) -> DeployedCluster:
-    workdir = tmp_path_factory.mktemp(CLUSTER)
-    config = write_yaml(workdir / "batchctl.yaml", {**DEMO_CONFIG, "name": CLUSTER})
-    code, out, err = capture_cli(["--local", "-f", str(config), "-o", "json", "deploy", "--yes"])
-    assert code == 0, err
-    cluster = DeployedCluster(config, json.loads(out)["outputs"], workdir)
-    for command in (["image", "build", str(HELLOWORLD), "--tag", "helloworld"], ["image", "push", "helloworld"]):
-        code, _, err = cluster.cli(*command)
-        assert code == 0, err
-    return cluster
+    return deploy_cluster(CLUSTER, tmp_path_factory)
 
 
 def run_job(cluster: DeployedCluster, name: str, timeout: float = 60) -> dict[str, Any]:
     path = cluster.job_file(name, [{"name": name, "queue": "cpu", "definition": "helloworld"}])
-    code, out, err = cluster.cli("-o", "json", "submit", str(path))
-    assert code == 0, err
-    (job_id,) = [job["job_id"] for job in first_json(out)["jobs"]]
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = cluster.show(job_id)["job"]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} still {job['status']} after {timeout} s"
-        time.sleep(0.5)
+    return cluster.wait_for(cluster.submit_one(path), ("SUCCEEDED", "FAILED"), timeout)
 
 
 def assert_cluster_back(cluster: DeployedCluster, answer: dict[str, Any], job_name: str) -> None:

@@ -7,17 +7,15 @@ In CI (CI=true) a missing Docker engine, base image or docker-registry fails the
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 from botocore.exceptions import ClientError
-from tests.deployed_cluster import HELLOWORLD, DeployedCluster, first_json
+from tests.deployed_cluster import DeployedCluster, deploy_cluster
 from tests.emulator_fixtures import BASE_IMAGE, Emulator, require_image, require_registry
-from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
+from tests.helpers import DEMO_CONFIG
 
 from batchctl.aws.ecr import Ecr
 from batchctl.images.push import push_images
@@ -31,31 +29,13 @@ CLUSTER = "registry-e2e"
 @pytest.fixture(scope="module")
 def cluster(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> DeployedCluster:
     """The demo cluster with the helloworld image built but NOT pushed, and a definition of a public image."""
-    require_image("batchctl/base:latest")
     require_image(BASE_IMAGE)
-    require_registry()
-    workdir = tmp_path_factory.mktemp(CLUSTER)
     definitions = [*DEMO_CONFIG["job_definitions"], {"name": "public", "image": BASE_IMAGE, "memory": 256}]
-    config = write_yaml(workdir / "batchctl.yaml", {**DEMO_CONFIG, "name": CLUSTER, "job_definitions": definitions})
-    code, out, err = capture_cli(["--local", "-f", str(config), "-o", "json", "deploy", "--yes"])
-    assert code == 0, err
-    cluster = DeployedCluster(config, json.loads(out)["outputs"], workdir)
-    code, _, err = cluster.cli("image", "build", str(HELLOWORLD), "--tag", "helloworld")
-    assert code == 0, err
-    return cluster
+    return deploy_cluster(CLUSTER, tmp_path_factory, push=False, job_definitions=definitions)
 
 
 def run_job(cluster: DeployedCluster, path: Path, timeout: float = 60) -> dict[str, Any]:
-    code, out, err = cluster.cli("-o", "json", "submit", str(path))
-    assert code == 0, err
-    (job_id,) = [job["job_id"] for job in first_json(out)["jobs"]]
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = cluster.show(job_id)["job"]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} still {job['status']} after {timeout} s"
-        time.sleep(0.5)
+    return cluster.wait_for(cluster.submit_one(path), ("SUCCEEDED", "FAILED"), timeout)
 
 
 def test_built_but_not_pushed_fails_to_pull_then_succeeds_after_push(cluster: DeployedCluster) -> None:

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.httpsession import URLLib3Session
+from tests.bare_cluster import cluster_resources
 from tests.helpers import DEMO_CONFIG, moto_server, run_cli, write_yaml
 
 from batchctl.api import Batchctl
@@ -65,28 +66,10 @@ def client(endpoint: str, service: str, **kwargs: Any) -> Any:
 @pytest.fixture(scope="module")
 def outputs(endpoint: str) -> dict[str, str]:
     """A cluster's resources, and a stack named as batchctl names it whose outputs point at them."""
-    iam, batch, s3, logs = (client(endpoint, name) for name in ("iam", "batch", "s3", "logs"))
-    role = iam.create_role(RoleName="demo-batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    environment = batch.create_compute_environment(
-        computeEnvironmentName="demo-cpu-spot", type="UNMANAGED", state="ENABLED", serviceRole=role
-    )["computeEnvironmentArn"]
-    values = {"ClusterName": CLUSTER, "RepositoryUri": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/demo"}
-    for short in QUEUES:
-        values[f"Queue{short.title()}"] = batch.create_job_queue(
-            jobQueueName=f"demo-{short}",
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
-        )["jobQueueArn"]
-    for role_name in ("inputs", "workspace", "outputs"):
-        values[f"Bucket{role_name.title()}"] = f"demo-{role_name}"
-        s3.create_bucket(Bucket=f"demo-{role_name}")
-    values["LogGroupHelloworld"] = "/demo/job/helloworld"
-    logs.create_log_group(logGroupName="/demo/job/helloworld")
-    values["JobDefinitionHelloworld"] = batch.register_job_definition(
-        jobDefinitionName="demo-helloworld",
-        type="container",
-        containerProperties={
+    return cluster_resources(
+        endpoint,
+        QUEUES,
+        container={
             "image": "demo:helloworld",
             "command": ["python3", "/app/hello.py"],
             "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
@@ -96,13 +79,7 @@ def outputs(endpoint: str) -> dict[str, str]:
             ],
             "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/demo/job/helloworld"}},
         },
-    )["jobDefinitionArn"]
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "demo-stack-marker"}}},
-        "Outputs": {key: {"Value": value} for key, value in values.items()},
-    }
-    client(endpoint, "cloudformation").create_stack(StackName=f"batchctl-{CLUSTER}", TemplateBody=json.dumps(template))
-    return values
+    )
 
 
 @pytest.fixture(scope="module")

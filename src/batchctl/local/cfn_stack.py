@@ -197,6 +197,14 @@ def find_change_set(backend: CloudFormationBackend, change_set_name: str, stack_
     return None
 
 
+def change_set_and_stack(
+    backend: CloudFormationBackend, change_set_name: str, stack_name: str | None
+) -> tuple[ChangeSet | None, Stack | None]:
+    """The change set a request names and the stack it belongs to (None for what does not exist)."""
+    change_set = find_change_set(backend, change_set_name, stack_name)
+    return change_set, backend.stacks.get(change_set.stack_id) if change_set is not None else None
+
+
 def execute_change_set_reporting_failures(
     original: Callable[..., None],
     backend: CloudFormationBackend,
@@ -438,8 +446,7 @@ def execute_change_set_with_exports(
     stack_name: str | None = None,
 ) -> None:
     """Run a change set with the region's exports visible to Fn::ImportValue, then publish the stack's exports."""
-    change_set = find_change_set(backend, change_set_name, stack_name)
-    stack = backend.stacks.get(change_set.stack_id) if change_set is not None else None
+    _, stack = change_set_and_stack(backend, change_set_name, stack_name)
     if stack is not None:
         stack.cross_stack_resources = backend.exports
         stack.resource_map.cross_stack_resources = backend.exports
@@ -462,8 +469,7 @@ def execute_change_set_recording_update_time(
     stack_name: str | None = None,
 ) -> None:
     """An UPDATE change set stamps the stack's LastUpdatedTime when it starts, whether it then succeeds or not."""
-    change_set = find_change_set(backend, change_set_name, stack_name)
-    stack = backend.stacks.get(change_set.stack_id) if change_set is not None else None
+    change_set, stack = change_set_and_stack(backend, change_set_name, stack_name)
     if stack is not None and change_set is not None and change_set.change_set_type == "UPDATE":
         stack.last_updated_time = datetime.now(UTC)  # type: ignore[attr-defined]  # read by the response serializer
     original(backend, change_set_name, stack_name)
