@@ -190,6 +190,7 @@ def update_job_queue(
         delete_job_queue(backend, original.arn)
         return replacement
 
+    moto_adapter.check_time_limit_actions(time_limit_actions(properties))
     backend.update_job_queue(
         original.name,
         priority=int(properties["Priority"]) if "Priority" in properties else None,  # type: ignore[arg-type]

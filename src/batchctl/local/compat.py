@@ -187,9 +187,10 @@ def patch_job_queue_time_limit_actions_ignored() -> None:
         region_name: str,
         **kwargs: Any,
     ) -> JobQueue:
+        actions = cfn_batch.time_limit_actions(cloudformation_json.get("Properties", {}))
+        moto_adapter.check_time_limit_actions(actions)
         queue = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        properties = cloudformation_json.get("Properties", {})
-        moto_adapter.set_time_limit_actions(queue, cfn_batch.time_limit_actions(properties))
+        moto_adapter.set_time_limit_actions(queue, actions)
         return queue
 
     replace_attribute(JobQueue, "create_from_cloudformation_json", classmethod(create))

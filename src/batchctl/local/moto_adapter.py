@@ -113,6 +113,24 @@ def set_time_limit_actions(queue: JobQueue, actions: list[dict[str, Any]] | None
     setattr(queue, _TIME_LIMIT_ATTRIBUTE, list(actions or []))
 
 
+# A job state time limit action's maxTimeSeconds ranges from 600 to 86400 seconds
+# (https://docs.aws.amazon.com/batch/latest/APIReference/API_JobStateTimeLimitAction.html).
+TIME_LIMIT_SECONDS = (600, 86400)
+
+
+def check_time_limit_actions(actions: list[dict[str, Any]] | None) -> None:
+    """Refuse, as AWS does, a time limit outside what the API accepts (before anything is created or changed)."""
+    from moto.batch.exceptions import ClientException
+
+    low, high = TIME_LIMIT_SECONDS
+    for action in actions or []:
+        seconds = action.get("maxTimeSeconds")
+        if not isinstance(seconds, int) or not low <= seconds <= high:
+            raise ClientException(
+                f"jobStateTimeLimitActions.maxTimeSeconds must be {low} to {high} seconds, got {seconds}"
+            )
+
+
 # --- the executor's seams -----------------------------------------------------------------------------------------
 
 SEAMS = PatchSet()
@@ -308,9 +326,11 @@ def patch_job_queue_time_limit_actions_dropped() -> None:
         return result
 
     def createjobqueue(response: BatchResponse) -> str:
+        check_time_limit_actions(response._get_param("jobStateTimeLimitActions"))
         return keep_actions(response, original_create(response), response._get_param("jobQueueName"))
 
     def updatejobqueue(response: BatchResponse) -> str:
+        check_time_limit_actions(response._get_param("jobStateTimeLimitActions"))
         return keep_actions(response, original_update(response), response._get_param("jobQueue"))
 
     replace_attribute(BatchResponse, "createjobqueue", createjobqueue)

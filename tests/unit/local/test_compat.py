@@ -192,6 +192,10 @@ def test_patch_job_queue_time_limit_actions_ignored(aws: None) -> None:
     template["Resources"]["JobQueue"]["Properties"]["JobStateTimeLimitActions"][0]["MaxTimeSeconds"] = 900
     assert deploy(template, "UPDATE") == "UPDATE_COMPLETE"
     assert kept() == [{**expected, "maxTimeSeconds": 900}]
+    # Outside AWS's 600-86400 seconds the update fails and rolls back, as CloudFormation would.
+    template["Resources"]["JobQueue"]["Properties"]["JobStateTimeLimitActions"][0]["MaxTimeSeconds"] = 599
+    assert deploy(template, "UPDATE") == "UPDATE_ROLLBACK_COMPLETE"
+    assert kept() == [{**expected, "maxTimeSeconds": 900}]
 
 
 def test_patch_job_definition_is_create_only(aws: None) -> None:

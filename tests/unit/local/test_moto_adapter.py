@@ -124,6 +124,19 @@ def test_patch_job_queue_time_limit_actions_dropped(fast_jobs: FakeDocker) -> No
     assert create("kept")["jobStateTimeLimitActions"] == ACTIONS
     batch.update_job_queue(jobQueue="kept", jobStateTimeLimitActions=[])
     assert "jobStateTimeLimitActions" not in batch.describe_job_queues(jobQueues=["kept"])["jobQueues"][0]
+    # AWS accepts 600 to 86400 seconds; outside that nothing is created or changed.
+    queues_before = [queue["jobQueueName"] for queue in batch.describe_job_queues()["jobQueues"]]
+    for seconds in (599, 86401):
+        actions = [{**ACTIONS[0], "maxTimeSeconds": seconds}]
+        with pytest.raises(batch.exceptions.ClientException, match="maxTimeSeconds must be 600 to 86400"):
+            batch.create_job_queue(
+                jobQueueName=f"refused-{seconds}", state="ENABLED", priority=1, computeEnvironmentOrder=order,
+                jobStateTimeLimitActions=actions,
+            )  # fmt: skip
+        with pytest.raises(batch.exceptions.ClientException, match="maxTimeSeconds must be 600 to 86400"):
+            batch.update_job_queue(jobQueue="kept", jobStateTimeLimitActions=actions)
+    assert [queue["jobQueueName"] for queue in batch.describe_job_queues()["jobQueues"]] == queues_before
+    assert "jobStateTimeLimitActions" not in batch.describe_job_queues(jobQueues=["kept"])["jobQueues"][0]
 
 
 def test_patch_job_queue_snapshot_missing(fast_jobs: FakeDocker) -> None:
