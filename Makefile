@@ -16,15 +16,15 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 14,16,18,20
 PYTEST_ARGS ?=
 
-.PHONY: help setup python tools docker registry images lint test test-fast demo demo-clean clean
+.PHONY: help setup python tools docker registry images browser lint test test-fast demo demo-clean clean
 
 help:
 	@echo "make demo   deploy the demo cluster into the local emulator and run the helloworld jobs"
 	@echo "make test   the whole test suite (unit, integration, end-to-end with real containers)"
 	@echo "make lint   ruff + mypy"
-	@echo "make setup  install what is missing (virtualenv, packages, checkov tool venv, Docker engine, registry, base images)"
+	@echo "make setup  install what is missing (virtualenv, packages, checkov tool venv, Docker engine, registry, base images, browser)"
 
-setup: python tools docker registry images
+setup: python tools docker registry images browser
 
 python: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ registry:
 
 images: docker
 	@scripts/build-base-images.sh
+
+# A real browser (Debian's Chromium and ChromeDriver) for the dashboard's browser tests.
+browser:
+	@scripts/setup-browser.sh
 
 lint: python
 	$(BIN)/ruff check src tests benchmarks
