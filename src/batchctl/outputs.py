@@ -30,6 +30,11 @@ DATA_STACK_SUFFIX = "-data"
 DATA_OUTPUTS = (*(BUCKET + role.capitalize() for role in BUCKET_ROLES), REPOSITORY_URI, REPOSITORY_NAME)
 
 
+def resource_name(cluster: str, short: str) -> str:
+    """The AWS name deploy gives a cluster-owned resource (queue, compute environment, job definition)."""
+    return f"{cluster}-{short}"
+
+
 def compute_stack_name(cluster: str) -> str:
     return f"batchctl-{cluster}"
 

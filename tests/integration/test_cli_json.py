@@ -18,7 +18,7 @@ from tests.emulator_fixtures import ACCOUNT_ID, BASE_IMAGE, REGION, batchctl_hom
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
 from batchctl.api.shapes import ERROR_KEYS, SHAPES
-from batchctl.cli.main import cli
+from batchctl.cli.main import cli, load_all_commands
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,8 @@ CASES: dict[str, list[Case]] = {
 
 
 def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[str]:
-    for name, command in group.commands.items():
+    commands = load_all_commands() if group is cli else group.commands
+    for name, command in commands.items():
         if isinstance(command, click.Group):
             yield from leaf_commands(command, (*prefix, name))
         else:

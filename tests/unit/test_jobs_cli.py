@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tests.helpers import DEMO_CONFIG, no_credentials_env, run_cli, write_yaml
 
-from batchctl.cli import job_commands
+from batchctl.cli.context import AppContext
 from batchctl.jobs.logs import LogSource
 from batchctl.jobs.records import JobRecord
 
@@ -157,7 +157,7 @@ class _NotStarted:
 def test_logs_of_a_job_not_started_says_so_and_exits_0(
     monkeypatch: pytest.MonkeyPatch, cluster: Path, capsys: Any
 ) -> None:
-    monkeypatch.setattr(job_commands, "_api", lambda app: _NotStarted())
+    monkeypatch.setattr(AppContext, "api", lambda self: _NotStarted())
     code, out, err = run_cli(["-f", str(cluster), "logs", "j-1"], capsys)
     assert code == 0
     assert out == ""

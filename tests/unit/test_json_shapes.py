@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from batchctl.api.shapes import SHAPES, reference
-from batchctl.cli.main import cli
+from batchctl.cli.main import cli, load_all_commands
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json-output.md"
 
@@ -21,7 +21,8 @@ def test_every_command_group_member_has_a_shape() -> None:
 
     def leaves(group: click.Group, prefix: str = "") -> set[str]:
         found: set[str] = set()
-        for name, command in group.commands.items():
+        commands = load_all_commands() if group is cli else group.commands
+        for name, command in commands.items():
             if isinstance(command, click.Group):
                 found |= leaves(command, f"{prefix}{name} ")
             else:

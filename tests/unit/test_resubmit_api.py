@@ -18,7 +18,7 @@ from tests.stub_aws import StubAws, stub_with_stack_outputs
 
 from batchctl.api import Batchctl
 from batchctl.aws.batch import Batch
-from batchctl.cli import job_commands
+from batchctl.cli.context import AppContext
 from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, NotFoundError
 from batchctl.jobs.lookups import output_url
@@ -442,7 +442,7 @@ def test_cli_prints_the_new_id_and_next_commands(
     batch.add_response("list_jobs", {"jobSummaryList": [child("orig", 1), child("orig", 3)]}, LIST_FAILED)
     batch.add_response("list_jobs", {"jobSummaryList": []}, LIST_BY_NAME)
     batch.add_response("submit_job", {"jobName": "x", "jobId": "new"}, expected_request())
-    monkeypatch.setattr(job_commands, "_api", lambda app: api)
+    monkeypatch.setattr(AppContext, "api", lambda self: api)
     code, out, err = run_cli(["-f", str(cluster), "resubmit", "orig", "--failed-only"], capsys)
     assert (code, out) == (0, ""), err  # messages go to stderr; stdout is for results
     assert "resubmitted flaky orig as new: indices 1,3 as an array of 2" in err
@@ -455,7 +455,7 @@ def test_cli_dry_run_as_json(
     batch = expect_original(aws, original())
     batch.add_response("list_jobs", {"jobSummaryList": [child("orig", 1), child("orig", 3)]}, LIST_FAILED)
     batch.add_response("list_jobs", {"jobSummaryList": []}, LIST_BY_NAME)
-    monkeypatch.setattr(job_commands, "_api", lambda app: api)
+    monkeypatch.setattr(AppContext, "api", lambda self: api)
     code, out, err = run_cli(
         ["-f", str(cluster), "-o", "json", "resubmit", "orig", "--failed-only", "--dry-run"], capsys
     )
@@ -474,7 +474,7 @@ def test_cli_refusal_is_one_error_line(
     api: Batchctl, aws: StubAws, cluster: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expect_original(aws, original(status="SUCCEEDED", failed=0))
-    monkeypatch.setattr(job_commands, "_api", lambda app: api)
+    monkeypatch.setattr(AppContext, "api", lambda self: api)
     code, out, err = run_cli(["-f", str(cluster), "resubmit", "orig", "--failed-only"], capsys)
     assert code == 1 and out == ""
     assert err.splitlines()[0] == "Error: nothing to resubmit: all 5 children SUCCEEDED"
@@ -499,7 +499,7 @@ def test_cli_show_prints_both_links(
         {"jobSummaryList": [{"jobId": "new", "jobName": f"{AWS_NAME}-r1", "status": "SUCCEEDED"}]},
         LIST_BY_NAME,
     )
-    monkeypatch.setattr(job_commands, "_api", lambda app: api)
+    monkeypatch.setattr(AppContext, "api", lambda self: api)
     code, out, err = run_cli(["-f", str(cluster), "show", "new"], capsys)
     assert code == 0, err
     assert re.search(r"^  resubmit of +orig \(indices 1,3\)$", out, re.MULTILINE), out

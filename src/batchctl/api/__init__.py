@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -29,39 +29,57 @@ from batchctl.api.cluster import ClusterOperations
 from batchctl.aws.batch import Batch
 from batchctl.aws.logs import LogEvent, Logs
 from batchctl.aws.session import Aws
-from batchctl.config import DEFAULT_CONFIG_FILE, ClusterConfig, load_config
+from batchctl.config.names import ClusterNames, read_names
 from batchctl.errors import BatchctlError, NotFoundError
-from batchctl.jobs import follow as following
-from batchctl.jobs import logs as job_logs
-from batchctl.jobs import preflight
-from batchctl.jobs.adhoc import parse_pairs
-from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
-from batchctl.jobs.explain import batchctl_form
-from batchctl.jobs.follow import Notice
-from batchctl.jobs.jobfile import JobFile, load_job_file
 from batchctl.jobs.listing import JobQuery, list_jobs, parse_since
-from batchctl.jobs.outputs import OutputListing, download_outputs, list_outputs
 from batchctl.jobs.pacing import DEFAULT_SUBMIT_RATE, AdaptiveRateLimiter
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
-from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.resubmit import Changes, ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmitProgress, SubmittedJob, submit_planned
-from batchctl.jobs.template import Builtins
-from batchctl.jobs.wait import wait_for
+from batchctl.paths import DEFAULT_CONFIG_FILE
 from batchctl.targets import Target, TargetRequest, resolve_target
 
+# Planning and checking submissions (job files: Jinja2; batchctl.yaml's validated models: pydantic) is imported
+# where it is used: reading jobs, queues and logs must start about as fast as a bare boto3 call.
 if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
     from batchctl.images.build import BuiltImage
     from batchctl.insight.usage import UsageReport
     from batchctl.insight.why import Why
+    from batchctl.jobs import follow as following
+    from batchctl.jobs import logs as job_logs
+    from batchctl.jobs.cancel import CancelOutcome
+    from batchctl.jobs.follow import Notice
+    from batchctl.jobs.jobfile import JobFile
+    from batchctl.jobs.outputs import OutputListing
+    from batchctl.jobs.resubmit import ResubmitResult
 
 __all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
 USER_ENV = "BATCHCTL_USER"
 MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
+
+
+def __getattr__(name: str) -> Any:
+    """Types of the methods that plan submissions or follow logs, imported on first use (PEP 562) like their modules."""
+    if name == "ResubmitResult":
+        from batchctl.jobs.resubmit import ResubmitResult
+
+        return ResubmitResult
+    if name == "Notice":
+        from batchctl.jobs.follow import Notice
+
+        return Notice
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def parse_pairs(items: Iterable[str], what: str, example: str) -> dict[str, str]:
+    """`K=V` options -> {K: V}; a malformed one is one line naming it."""
+    from batchctl.jobs.adhoc import parse_pairs as parse
+
+    return parse(items, what, example)
 
 
 def current_user() -> str:
@@ -123,13 +141,22 @@ class Batchctl(ClusterOperations):
 
     def __init__(
         self,
-        config: ClusterConfig,
+        config: ClusterConfig | str | Path,
         aws: Aws | Callable[[], Aws],
         *,
         user: str | None = None,
         poll_seconds: float | None = None,
+        names: ClusterNames | None = None,
     ) -> None:
-        self.config = config
+        """`config`: the validated configuration, or the path of batchctl.yaml, read as far as each method needs
+        (reading jobs, queues and logs needs only the cluster's names, config.names; `names` if already read)."""
+        self._config: ClusterConfig | None = None
+        self._names = names
+        self._config_path: Path | None = None
+        if isinstance(config, str | Path):
+            self._config_path = Path(config)
+        else:
+            self._config = config
         self._aws_factory = aws if callable(aws) else (lambda: aws)
         self._aws: Aws | None = None
         self.user = user or current_user()
@@ -149,9 +176,28 @@ class Batchctl(ClusterOperations):
         user: str | None = None,
     ) -> Batchctl:
         """local=None follows BATCHCTL_LOCAL; see batchctl.targets for the order in which targets are chosen."""
-        config = load_config(path)
+        names = read_names(path)
         request = TargetRequest(local=local, profile=profile, region=region, endpoint_url=endpoint_url)
-        return cls(config, lambda: Aws(resolve_target(request, config.region)), user=user)
+        return cls(path, lambda: Aws(resolve_target(request, names.region)), user=user, names=names)
+
+    # -- batchctl.yaml ----------------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ClusterConfig:
+        """The validated configuration (read on first use when the API was given a path)."""
+        if self._config is None:
+            from batchctl.config import load_config
+
+            assert self._config_path is not None
+            self._config = load_config(self._config_path)
+        return self._config
+
+    @property
+    def names(self) -> ClusterNames:
+        """The cluster's name, region and the short names of its queues and job definitions."""
+        if self._names is None:
+            self._names = self._config.names if self._config is not None else read_names(self._config_path or "")
+        return self._names
 
     # -- where calls go ---------------------------------------------------------------------------------------
 
@@ -173,20 +219,22 @@ class Batchctl(ClusterOperations):
     def stack_outputs(self) -> dict[str, str]:
         """The cluster stack's outputs (read once): how queues, definitions and buckets are found."""
         if self._outputs is None:
-            from batchctl.cluster.deploy import stack_outputs
-            from batchctl.cluster.template import stack_name
+            from batchctl.aws.cloudformation import CloudFormation
 
-            found = stack_outputs(self.aws, self.config)
+            stack = keys.compute_stack_name(self.names.name)
+            described = CloudFormation(self.aws.client("cloudformation")).describe_stack(stack)
+            found = CloudFormation.outputs_of(described) if described else {}
             if not found:
                 raise NotFoundError(
-                    f"cluster {self.config.name} is not deployed in {self.target} (no stack {stack_name(self.config)})",
+                    f"cluster {self.names.name} is not deployed in {self.target} (no stack {stack})",
                     hint=f"deploy it: batchctl {'--local ' if self.aws.target.emulator_pid else ''}deploy",
                 )
             self._outputs = found
         return self._outputs
 
-    def resolver(self, dry_run: bool = False) -> Resolver:
-        return Resolver(self.config, None if dry_run else self.stack_outputs())
+    def resolver(self, dry_run: bool = False, *, planning: bool = False) -> Resolver:
+        """Names -> ARNs through the stack outputs; `planning` (submissions) needs the validated configuration."""
+        return Resolver(self.config if planning else self.names, None if dry_run else self.stack_outputs())
 
     def _batch(self) -> Batch:
         if self._batch_api is None:
@@ -219,6 +267,10 @@ class Batchctl(ClusterOperations):
         SubmitJob calls a second; `resume` (a submission id) submits only the jobs of that submission that AWS
         does not have yet (the same file and variables give the same unique job names).
         """
+        from batchctl.jobs.jobfile import load_job_file
+        from batchctl.jobs.requests import new_submission_id
+        from batchctl.jobs.template import Builtins
+
         submission_id = resume or new_submission_id()
         job_file = load_job_file(Path(path), variables or {}, Builtins(self.user, self.config.name, submission_id))
         return self._submit_file(
@@ -244,8 +296,11 @@ class Batchctl(ClusterOperations):
         rate: float = DEFAULT_SUBMIT_RATE,
         on_progress: Callable[[SubmitProgress], None] | None = None,
     ) -> SubmitResult:
+        from batchctl.jobs import preflight
+        from batchctl.jobs.requests import PlannedJob, new_submission_id, plan_submission, with_dependencies
+
         submission_id = submission_id or new_submission_id()
-        planned = plan_submission(job_file, self.resolver(dry_run), self.user, submission_id)
+        planned = plan_submission(job_file, self.resolver(dry_run, planning=True), self.user, submission_id)
 
         def locate(item: PlannedJob, field: str) -> str:
             return job_file.locate(next(i for i, job in enumerate(job_file.jobs) if job.name == item.name), field)
@@ -274,8 +329,14 @@ class Batchctl(ClusterOperations):
     def explain(self, path: str | Path, variables: Mapping[str, str] | None = None) -> str:
         """A job file in batchctl's own form (list form, the Terraform project's keys and full AWS names mapped onto
         batchctl's), as YAML. Calls no AWS API: names are checked against batchctl.yaml."""
+        from batchctl.jobs.explain import batchctl_form
+        from batchctl.jobs.jobfile import load_job_file
+        from batchctl.jobs.requests import new_submission_id
+        from batchctl.jobs.template import Builtins
+
         builtins = Builtins(self.user, self.config.name, new_submission_id())
-        return batchctl_form(load_job_file(Path(path), variables or {}, builtins), self.resolver(dry_run=True))
+        resolver = self.resolver(dry_run=True, planning=True)
+        return batchctl_form(load_job_file(Path(path), variables or {}, builtins), resolver)
 
     def resubmit(
         self,
@@ -292,9 +353,11 @@ class Batchctl(ClusterOperations):
         failed_only: only an array's FAILED children (a new array over them, or a plain job for one); a dry run
         reads the original but submits nothing. queue, vcpus, memory (MiB): what the new job changes.
         """
+        from batchctl.jobs.resubmit import Changes, resubmit_job
+
         return resubmit_job(
             self._batch(),
-            self.resolver(),
+            self.resolver(planning=True),
             job_id,
             self.target,
             self.user,
@@ -307,10 +370,14 @@ class Batchctl(ClusterOperations):
         self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
     ) -> list[JobRecord]:
         """Poll until every job has finished; returns their final records."""
+        from batchctl.jobs.wait import wait_for
+
         return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
 
     def follow(self, jobs: list[SubmittedJob]) -> Iterator[following.LogLine | following.Notice]:
         """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish."""
+        from batchctl.jobs import follow as following
+
         units: list[tuple[str, str]] = []
         for job in jobs:
             if job.array_size:
@@ -348,6 +415,8 @@ class Batchctl(ClusterOperations):
 
     def log_source(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> job_logs.LogSource:
         """Which stream holds a job's logs; `.stream` is None while the job has not started."""
+        from batchctl.jobs import logs as job_logs
+
         return job_logs.log_source(self._batch(), self.resolver(), job_id, self.target, index, attempt)
 
     def logs(self, job_id: str, *, index: int | None = None, attempt: int | None = None) -> Iterator[LogEvent]:
@@ -363,16 +432,22 @@ class Batchctl(ClusterOperations):
         return JobLogs(source.job.id, source.job.status, source.group, source.stream, None, events)
 
     def read_logs(self, source: job_logs.LogSource) -> Iterator[LogEvent]:
+        from batchctl.jobs import logs as job_logs
+
         return job_logs.read_logs(self._logs(), source)
 
     def follow_logs(self, job: str | job_logs.LogSource) -> Iterator[following.LogLine | following.Notice]:
         """A job's log events as they come, waiting for it to start, until it has finished (with retries)."""
+        from batchctl.jobs import follow as following
+
         job_id = job if isinstance(job, str) else job.job.id
         yield from following.follow(
             self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, poll=self._poll(2.0)
         )
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
+        from batchctl.jobs.cancel import cancel_jobs
+
         return cancel_jobs(self._batch(), job_ids, reason or f"cancelled by {self.user} with batchctl", self.target)
 
     def queues(self, *, all_queues: bool = False) -> list[QueueView]:
@@ -381,6 +456,8 @@ class Batchctl(ClusterOperations):
 
     def outputs(self, job_id: str, *, index: int | None = None, download: str | Path | None = None) -> OutputListing:
         """The files a job uploaded (for an array: every child's, or one with index); download copies them."""
+        from batchctl.jobs.outputs import download_outputs, list_outputs
+
         s3 = self.aws.client("s3")
         listing = list_outputs(self._batch(), s3, self.resolver(), job_id, self.target, index)
         return download_outputs(s3, listing, Path(download)) if download is not None else listing
@@ -418,7 +495,7 @@ class Batchctl(ClusterOperations):
                 for record in self.jobs(statuses=("SUCCEEDED", "FAILED"), since=since, all_users=all_users)
                 if record.terminal
             ]
-        region = self.aws.target.region or self.config.region
+        region = self.aws.target.region or self.names.region
         return collect(self._batch(), self.aws.client("s3"), self.resolver(), records, region, definition)
 
     def run(
@@ -452,7 +529,7 @@ class Batchctl(ClusterOperations):
             definition = (
                 adhoc.planned_image_definition(self.config, image)
                 if dry_run
-                else adhoc.image_definition(self._batch(), self.resolver(), self.config, image)
+                else adhoc.image_definition(self._batch(), self.resolver(planning=True), self.config, image)
             )
         job_file = adhoc.one_job_file(
             self.config,
@@ -475,7 +552,7 @@ class Batchctl(ClusterOperations):
     def repository_uri(self) -> str:
         uri = self.stack_outputs().get(keys.REPOSITORY_URI)
         if not uri:
-            raise NotFoundError(f"the stack of {self.config.name} has no {keys.REPOSITORY_URI} output")
+            raise NotFoundError(f"the stack of {self.names.name} has no {keys.REPOSITORY_URI} output")
         return uri
 
     def build_image(

@@ -17,12 +17,13 @@ from batchctl.aws.cloudformation import Change, StackEvent
 from batchctl.cluster.destroy import DestroyPlan, DestroyResult
 from batchctl.cluster.progress import Progress
 from batchctl.cluster.status import HEALTHY_STATUSES, ClusterStatus, ResourceState
-from batchctl.config import ClusterConfig, Finding
+from batchctl.config.findings import Finding
 
 if TYPE_CHECKING:
     from batchctl.aws.session import Aws
     from batchctl.cluster.deploy import Plan
     from batchctl.cluster.validate import ValidationReport  # imports cfn-lint and checkov: only when validating
+    from batchctl.config import ClusterConfig
 
 __all__ = [
     "HEALTHY_STATUSES",
@@ -116,7 +117,9 @@ def summarize(plan: Plan) -> PlanSummary:
 class ClusterOperations:
     """Needs `config` and `aws` (see Batchctl)."""
 
-    config: ClusterConfig
+    @property
+    def config(self) -> ClusterConfig:
+        raise NotImplementedError
 
     @property
     def aws(self) -> Aws:

@@ -99,9 +99,9 @@ _NOT_ON_A_CLUSTER = {"local", "init", "completion", "config"}
 @functools.cache
 def _command_in_hint() -> re.Pattern[str]:
     """`batchctl [--local] <a command of the group that acts on a cluster>`."""
-    from batchctl.cli.main import cli
+    from batchctl.cli.main import COMMAND_MODULES
 
-    names = "|".join(sorted(name for name in cli.commands if name not in _NOT_ON_A_CLUSTER))
+    names = "|".join(sorted(name for name in COMMAND_MODULES if name not in _NOT_ON_A_CLUSTER))
     return re.compile(rf"\bbatchctl( --local)? (?=(?:{names})\b)")
 
 

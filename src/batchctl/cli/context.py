@@ -13,6 +13,7 @@ from batchctl.targets import Target, TargetRequest
 if TYPE_CHECKING:
     from batchctl.api import Aws, Batchctl
     from batchctl.config import ClusterConfig
+    from batchctl.config.names import ClusterNames
 
 # The SDK, boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
 
@@ -27,6 +28,7 @@ class AppContext:
     debug: bool = False
     output: str = "table"
     _config: ClusterConfig | None = field(default=None, repr=False)
+    _names: ClusterNames | None = field(default=None, repr=False)
     _target: Target | None = field(default=None, repr=False)
     _aws: Aws | None = field(default=None, repr=False)
     _api: Batchctl | None = field(default=None, repr=False)
@@ -51,12 +53,20 @@ class AppContext:
             self._config = load_config(self.config_path)
         return self._config
 
+    def names(self) -> ClusterNames:
+        """The cluster's name, region, queues and job definitions: all that reading jobs and queues needs."""
+        if self._names is None:
+            from batchctl.config.names import read_names
+
+            self._names = self._config.names if self._config is not None else read_names(self.config_path)
+        return self._names
+
     def target(self) -> Target:
         """Resolved once per command (the emulator is probed once)."""
         if self._target is None:
             from batchctl.targets import resolve_target
 
-            self._target = resolve_target(self.request, self.config().region)
+            self._target = resolve_target(self.request, self.names().region)
         return self._target
 
     def aws(self) -> Aws:
@@ -70,7 +80,7 @@ class AppContext:
         if self._api is None:
             from batchctl.api import Batchctl
 
-            self._api = Batchctl(self.config(), self.aws)
+            self._api = Batchctl(self._config or self.config_path, self.aws, names=self.names())
         return self._api
 
     def command(self, *, local: bool = False, config: Path | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -12,8 +13,53 @@ from batchctl.cli import boundary, options
 from batchctl.cli.context import AppContext, remember_app
 from batchctl.paths import DEFAULT_CONFIG_FILE
 
+# Which module defines each command: a command's module (and what it imports) is loaded only when that command
+# runs, or when help or completion lists every command. tests/unit/test_cli_lazy.py checks this table against
+# each module's COMMANDS.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "cluster_commands",
+    "validate": "cluster_commands",
+    "synth": "cluster_commands",
+    "diff": "cluster_commands",
+    "deploy": "cluster_commands",
+    "status": "cluster_commands",
+    "destroy": "cluster_commands",
+    "config": "config_commands",
+    "local": "local_commands",
+    "submit": "job_commands",
+    "resubmit": "job_commands",
+    "jobs": "read_commands",
+    "show": "read_commands",
+    "logs": "job_commands",
+    "cancel": "job_commands",
+    "queues": "read_commands",
+    "outputs": "job_commands",
+    "image": "image_commands",
+    "why": "insight_commands",
+    "run": "insight_commands",
+    "usage": "insight_commands",
+    "completion": "completion",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+
+class LazyGroup(click.Group):
+    """Click's lazily loading group (https://click.palletsprojects.com/en/stable/complex/#lazily-loading-subcommands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = importlib.import_module(f"batchctl.cli.{COMMAND_MODULES[cmd_name]}")
+            command = next((item for item in module.COMMANDS if item.name == cmd_name), None)
+            if command is None:
+                raise RuntimeError(f"batchctl.cli.{COMMAND_MODULES[cmd_name]} defines no command {cmd_name!r}")
+            options.add_output_option(command)
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option(
     "-f",
     "--config",
@@ -64,32 +110,12 @@ def cli(
     remember_app(ctx.obj)
 
 
-def _register() -> None:
-    from batchctl.cli import (
-        cluster_commands,
-        completion,
-        config_commands,
-        image_commands,
-        insight_commands,
-        job_commands,
-        local_commands,
-    )
-
-    for module in (
-        cluster_commands,
-        config_commands,
-        local_commands,
-        job_commands,
-        image_commands,
-        insight_commands,
-        completion,
-    ):
-        for command in module.COMMANDS:
-            options.add_output_option(command)
-            cli.add_command(command)
-
-
-_register()
+def load_all_commands() -> dict[str, click.Command]:
+    """Every command, loaded (for what enumerates them all: tests, the documentation's reference)."""
+    context = click.Context(cli)
+    for name in COMMAND_MODULES:
+        cli.get_command(context, name)
+    return dict(cli.commands)
 
 
 def main() -> None:

@@ -313,8 +313,3 @@ def _failure_message(stack_name: str, status: str, failures: list[StackEvent]) -
 
 def _failure_details(failures: list[StackEvent]) -> list[str]:
     return [f"{event.logical_id} {event.status}: {event.reason}" for event in failures[1:]]
-
-
-def stack_outputs(aws: Aws, config: ClusterConfig) -> dict[str, Any]:
-    stack = CloudFormation(aws.client("cloudformation")).describe_stack(templates.stack_name(config))
-    return CloudFormation.outputs_of(stack) if stack else {}

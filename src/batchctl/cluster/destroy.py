@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl.aws.cloudformation import CloudFormation
 from batchctl.aws.ecr import Ecr
@@ -12,8 +12,10 @@ from batchctl.aws.s3 import S3
 from batchctl.aws.session import Aws
 from batchctl.cluster import template as templates
 from batchctl.cluster.progress import Progress, Silent
-from batchctl.config import ClusterConfig
 from batchctl.errors import DeployError, NotFoundError
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 
 @dataclass

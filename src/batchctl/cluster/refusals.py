@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl.cluster.preflight import Replacement
-from batchctl.config import ClusterConfig
 from batchctl.errors import DeployError
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 # The configuration key behind each property of the resources batchctl names (its own template's contract).
 _COMPUTE_KEYS = {

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl import outputs as keys
 from batchctl.aws.batch import Batch
 from batchctl.aws.cloudformation import CloudFormation
 from batchctl.aws.session import Aws
 from batchctl.cluster import template as templates
-from batchctl.config import ClusterConfig
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 
 @dataclass

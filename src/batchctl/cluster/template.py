@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl import outputs
-from batchctl.config import ClusterConfig
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 
 def stack_name(config: ClusterConfig) -> str:

@@ -13,17 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from batchctl.config.regions import region_problem
+from batchctl import outputs
+from batchctl.config.names import CLUSTER_NAME_PATTERN, SHORT_NAME_PATTERN, ClusterNames
+from batchctl.config.regions import DEFAULT_REGION, region_problem
 from batchctl.retry_rules import RetryReason, check_retry_on
 from batchctl.runner import contract
 
-# The cluster name prefixes S3 bucket names (lower case, <= 63 chars with
-# "-workspace-<12-digit account>-<region>" appended), the ECR repository name (lower case)
-# and every Batch / CloudFormation name: the intersection of those rules is below.
-CLUSTER_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
-# Short names of compute environments, queues and job definitions (prefixed with the
-# cluster name in AWS; Batch allows 128 letters, digits, hyphens and underscores).
-SHORT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$"
 # S3 bucket naming rules (general purpose buckets).
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
@@ -253,7 +248,7 @@ class ClusterConfig(Strict):
         description="Cluster name: 2-24 lower-case letters, digits and hyphens, starting with a letter. "
         "It prefixes every resource.",
     )
-    region: str = Field(default="us-east-1", description="AWS region, e.g. us-east-1.")
+    region: str = Field(default=DEFAULT_REGION, description="AWS region, e.g. us-east-1.")
     network: Network = Field(default_factory=Network)
     storage: Storage = Field(default_factory=Storage)
     compute_environments: list[ComputeEnvironment] = Field(min_length=1)
@@ -274,7 +269,14 @@ class ClusterConfig(Strict):
 
     def resource_name(self, short: str) -> str:
         """The AWS name of a cluster-owned resource (queue, compute environment, job definition)."""
-        return f"{self.name}-{short}"
+        return outputs.resource_name(self.name, short)
+
+    @property
+    def names(self) -> ClusterNames:
+        """What read-only commands need (see config.names)."""
+        return ClusterNames(
+            self.name, self.region, tuple(q.name for q in self.queues), tuple(jd.name for jd in self.job_definitions)
+        )
 
     def log_group_name(self, job_definition: str) -> str:
         return f"/{self.name}/job/{job_definition}"

@@ -11,13 +11,14 @@ from functools import lru_cache
 from batchctl.config.suggest import closest
 
 EXAMPLES = ("us-east-1", "eu-west-1", "ap-southeast-2")
+DEFAULT_REGION = "us-east-1"  # batchctl.yaml without `region:`
 
 
 @lru_cache(maxsize=1)
 def known_regions() -> frozenset[str]:
-    from botocore.loaders import create_loader
+    from batchctl.aws.botocore_data import shared_loader
 
-    endpoints = create_loader().load_data("endpoints")
+    endpoints = shared_loader().load_data("endpoints")
     return frozenset(region for partition in endpoints["partitions"] for region in partition.get("regions", {}))
 
 

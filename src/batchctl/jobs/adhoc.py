@@ -15,13 +15,15 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl.aws.batch import Batch
-from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, ConfigError
 from batchctl.jobs.jobfile import JobFile, parse_job_file
 from batchctl.jobs.resolve import Resolver
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 SOURCE = "batchctl run"
 DEFAULT_NAME = "run"

@@ -10,8 +10,8 @@ import contextlib
 
 from batchctl.aws.batch import Batch
 from batchctl.jobs.records import JobRecord, job_not_found
-from batchctl.jobs.requests import JOB_TAG
 from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.tags import JOB_TAG
 from batchctl.runner import contract
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl.aws.batch import Batch
-from batchctl.config import ClusterConfig
 from batchctl.errors import BatchctlError, ConfigError, NotFoundError
 from batchctl.jobs.capacity import ComputeCapacity, Needs, never_fits
 from batchctl.jobs.requests import PlannedJob
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 Locate = Callable[[PlannedJob, str], str]  # a planned job and a field -> `jobs.yaml:7: job "x": queue`
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from batchctl.errors import BatchctlError, NotFoundError
-from batchctl.jobs.requests import JOB_TAG, SUBMISSION_TAG, SUBMITTER_TAG
+from batchctl.jobs.tags import JOB_TAG, SUBMISSION_TAG, SUBMITTER_TAG
 from batchctl.runner import contract
 
 ACTIVE_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")

@@ -14,12 +14,10 @@ from batchctl.jobs import limits
 from batchctl.jobs.jobfile import JobFile
 from batchctl.jobs.models import MAX_SHARE_LENGTH, DependencyType, Job
 from batchctl.jobs.resolve import Resolver
+from batchctl.jobs.tags import JOB_TAG, SUBMISSION_TAG, SUBMITTER_TAG
 from batchctl.retry_rules import definition_rules, retry_strategy
 from batchctl.runner import contract
 
-SUBMITTER_TAG = "submitter"
-JOB_TAG = "batchctl:job"
-SUBMISSION_TAG = "batchctl:submission"
 MAX_TAGS = limits.MAX_TAGS  # AWS limit per resource
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 # The share of a user whose name has no letter or digit at all.
@@ -48,7 +46,7 @@ def queue_has_fair_share(resolver: Resolver, queue: str) -> bool | None:
     if queue.startswith("arn:"):
         return None
     if resolver.outputs is None:
-        configured = next((item for item in resolver.config.queues if item.name == queue), None)
+        configured = next((item for item in resolver.settings.queues if item.name == queue), None)
         return bool(configured and configured.fair_share)
     return resolver.outputs.get(keys.output_key(keys.FAIR_SHARE_QUEUE, queue)) == "true"
 
@@ -133,7 +131,7 @@ def canonical_job(job_file: JobFile, index: int, resolver: Resolver) -> Job:
 
 def _retry_strategy(job: Job, resolver: Resolver) -> dict[str, Any]:
     """The job's attempts with its own retry_on rules, else its definition's rules (SubmitJob replaces them all)."""
-    configured = next((jd for jd in resolver.config.job_definitions if jd.name == job.definition), None)
+    configured = next((jd for jd in resolver.settings.job_definitions if jd.name == job.definition), None)
     attempts = job.retries or (configured.retries if configured else 1)
     if job.retry_on and attempts <= 1:
         raise BatchctlError(
@@ -147,7 +145,7 @@ def _retry_strategy(job: Job, resolver: Resolver) -> dict[str, Any]:
 
 def _definition_rules(resolver: Resolver, definition: str) -> list[dict[str, str]]:
     """The evaluateOnExit rules of one of this cluster's job definitions (none known for a definition's ARN)."""
-    configured = next((jd for jd in resolver.config.job_definitions if jd.name == definition), None)
+    configured = next((jd for jd in resolver.settings.job_definitions if jd.name == definition), None)
     return definition_rules(configured.retries, configured.retry_on) if configured else []
 
 

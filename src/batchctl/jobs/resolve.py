@@ -15,11 +15,15 @@ Anything else is refused with the cluster's names listed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from batchctl import outputs as keys
-from batchctl.config import ClusterConfig
+from batchctl.config.names import ClusterNames
 from batchctl.config.suggest import did_you_mean
 from batchctl.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from batchctl.config import ClusterConfig
 
 _KINDS = {keys.QUEUE: "queue", keys.JOB_DEFINITION: "job definition"}
 _ARN_MARKERS = {keys.QUEUE: ":job-queue/", keys.JOB_DEFINITION: ":job-definition/"}
@@ -32,8 +36,21 @@ class UnknownNameError(ConfigError):
 
 @dataclass(frozen=True)
 class Resolver:
-    config: ClusterConfig
+    # The validated configuration when jobs are planned (their defaults come from it); reading jobs, queues and logs
+    # needs only the cluster's names (config.names), which skip building the models.
+    config: ClusterConfig | ClusterNames
     outputs: dict[str, str] | None  # None: a dry run
+
+    @property
+    def names(self) -> ClusterNames:
+        return self.config if isinstance(self.config, ClusterNames) else self.config.names
+
+    @property
+    def settings(self) -> ClusterConfig:
+        """The validated configuration (planning submissions needs it)."""
+        if isinstance(self.config, ClusterNames):
+            raise TypeError("this resolver was made from the cluster's names only; planning jobs needs the config")
+        return self.config
 
     @property
     def dry_run(self) -> bool:
@@ -41,19 +58,19 @@ class Resolver:
 
     def queue(self, name: str) -> str:
         """The ARN of a queue named in any of the three ways (a placeholder in a dry run)."""
-        return self._resolve(keys.QUEUE, self.canonical_queue(name), [queue.name for queue in self.config.queues])
+        return self._resolve(keys.QUEUE, self.canonical_queue(name), list(self.names.queues))
 
     def job_definition(self, name: str) -> str:
-        configured = [jd.name for jd in self.config.job_definitions]
+        configured = list(self.names.job_definitions)
         return self._resolve(keys.JOB_DEFINITION, self.canonical_job_definition(name), configured)
 
     def canonical_queue(self, name: str) -> str:
         """A queue of the job file as batchctl.yaml names it (the short name), or the ARN given."""
-        return self._canonical(keys.QUEUE, name, [queue.name for queue in self.config.queues])
+        return self._canonical(keys.QUEUE, name, list(self.names.queues))
 
     def canonical_job_definition(self, name: str) -> str:
         """A job definition as batchctl.yaml names it (the short name), or the ARN given."""
-        configured = [jd.name for jd in self.config.job_definitions]
+        configured = list(self.names.job_definitions)
         base, _, revision = name.rpartition(":")
         if not (base and revision.isdigit()) or name.startswith("arn:") or name in configured:
             return self._canonical(keys.JOB_DEFINITION, name, configured)
@@ -68,10 +85,10 @@ class Resolver:
 
     def queues(self) -> dict[str, str]:
         """Short name -> ARN of every deployed queue of this cluster, in batchctl.yaml's order."""
-        return self._deployed(keys.QUEUE, [queue.name for queue in self.config.queues])
+        return self._deployed(keys.QUEUE, list(self.names.queues))
 
     def job_definitions(self) -> dict[str, str]:
-        return self._deployed(keys.JOB_DEFINITION, [jd.name for jd in self.config.job_definitions])
+        return self._deployed(keys.JOB_DEFINITION, list(self.names.job_definitions))
 
     def queue_name(self, arn: str) -> str:
         """Short name of a queue of this cluster; another queue's AWS name."""
@@ -125,7 +142,7 @@ class Resolver:
             return found
         what = _KINDS[kind]
         listed = ", ".join(f"{short} ({aws_name})" for short, aws_name in names.items()) or "(none deployed)"
-        prefix = f"{self.config.name}-"
+        prefix = f"{self.names.name}-"
         add = (
             f"; or add a {what} named {name.removeprefix(prefix)!r} to batchctl.yaml and deploy"
             if name.startswith(prefix) and len(name) > len(prefix)
@@ -133,7 +150,7 @@ class Resolver:
         )
         raise UnknownNameError(
             f"unknown {what} {name!r}{did_you_mean(name, [*names, *names.values()])}; the {what}s of cluster "
-            f"{self.config.name}: {listed}",
+            f"{self.names.name}: {listed}",
             hint=f"use a {what}'s name from batchctl.yaml, its full AWS name or an ARN{add}",
         )
 
@@ -144,7 +161,7 @@ class Resolver:
         deployed = {} if self.outputs is None else self._deployed(kind, configured)
         names = {}
         for short in configured:
-            name = _arn_name(deployed[short]) if short in deployed else self.config.resource_name(short)
+            name = _arn_name(deployed[short]) if short in deployed else self.names.resource_name(short)
             names[short] = name if revision else name.rsplit(":", 1)[0]
         return names
 

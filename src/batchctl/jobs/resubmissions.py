@@ -48,3 +48,16 @@ def find_resubmissions(batch: Batch, job: JobRecord) -> list[Resubmission]:
             if matched and ":" not in summary["jobId"]:
                 found.append(Resubmission(int(matched.group(1)), summary["jobId"], summary.get("status", "")))
     return sorted(found, key=lambda item: item.number)
+
+
+def format_indices(indices: list[int], separator: str = ",") -> str:
+    """[0, 1, 2, 5, 7, 8] -> `0-2,5,7-8`."""
+    runs: list[str] = []
+    ordered = sorted(set(indices))
+    start = 0
+    for position in range(1, len(ordered) + 1):
+        if position == len(ordered) or ordered[position] != ordered[position - 1] + 1:
+            first, last = ordered[start], ordered[position - 1]
+            runs.append(str(first) if first == last else f"{first}-{last}")
+            start = position
+    return separator.join(runs)

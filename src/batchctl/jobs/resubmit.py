@@ -34,10 +34,11 @@ from batchctl.aws.batch import Batch
 from batchctl.errors import BatchctlError
 from batchctl.jobs.lookups import job_output_base
 from batchctl.jobs.records import RESUBMIT_INDICES_TAG, RESUBMIT_OF_TAG, JobRecord, job_not_found
-from batchctl.jobs.requests import JOB_TAG, MAX_TAGS, SUBMITTER_TAG, queue_has_fair_share
+from batchctl.jobs.requests import MAX_TAGS, queue_has_fair_share
 from batchctl.jobs.resolve import Resolver
-from batchctl.jobs.resubmissions import find_resubmissions, resubmission_name
+from batchctl.jobs.resubmissions import find_resubmissions, format_indices, resubmission_name
 from batchctl.jobs.submit import SubmittedJob, submit_once
+from batchctl.jobs.tags import JOB_TAG, SUBMITTER_TAG
 from batchctl.runner import contract
 
 MAX_SUBMIT_BYTES = 30 * 1024  # AWS Batch's limit on a SubmitJob payload
@@ -230,19 +231,6 @@ def resubmission_request(
             hint=f"re-run the whole array: batchctl resubmit {original.id}",
         )
     return request
-
-
-def format_indices(indices: list[int], separator: str = ",") -> str:
-    """[0, 1, 2, 5, 7, 8] -> `0-2,5,7-8`."""
-    runs: list[str] = []
-    ordered = sorted(set(indices))
-    start = 0
-    for position in range(1, len(ordered) + 1):
-        if position == len(ordered) or ordered[position] != ordered[position - 1] + 1:
-            first, last = ordered[start], ordered[position - 1]
-            runs.append(str(first) if first == last else f"{first}-{last}")
-            start = position
-    return separator.join(runs)
 
 
 def _environment(original: JobRecord, coverage: Coverage, output_prefix: str | None) -> list[dict[str, str]]:

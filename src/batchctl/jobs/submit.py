@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchctl.aws.batch import Batch, SubmitThrottled, UncertainSubmission
 from batchctl.errors import AwsError, BatchctlError
 from batchctl.jobs.pacing import AdaptiveRateLimiter
-from batchctl.jobs.requests import SUBMISSION_TAG, PlannedJob, with_dependencies
+from batchctl.jobs.tags import SUBMISSION_TAG
+
+if TYPE_CHECKING:
+    from batchctl.jobs.requests import PlannedJob
 
 SUBMIT_ATTEMPTS = 5  # attempts that may have reached AWS without a clear answer
 THROTTLED_ATTEMPTS = 12  # refusals for rate before giving up on one job
@@ -62,6 +65,8 @@ def submit_planned(
     workers: int | None = None,
 ) -> list[SubmittedJob]:
     """Submit every planned job (in the file's order in the result); `resume`: look each up by name first."""
+    from batchctl.jobs.requests import with_dependencies
+
     limiter = limiter or AdaptiveRateLimiter(sleep=sleep)
     ids: dict[str, str] = {}
     requests: dict[str, dict[str, Any]] = {}

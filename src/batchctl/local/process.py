@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from batchctl.errors import BatchctlError
+from batchctl.local.addresses import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 from batchctl.local.faults import FaultSettings
 from batchctl.local.ports import port_free
-from batchctl.local.server import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
 HOME_ENV = "BATCHCTL_HOME"
 STATE_FILE_NAME = "emulator.json"

@@ -35,13 +35,8 @@ from types import FrameType
 from typing import Any
 
 from batchctl.local import faults, registry, registry_process
+from batchctl.local.addresses import DEFAULT_PORT, IDENTITY_PATH, INTERRUPT_PATH, LOOPBACK, PORT_ENV, SERVICE_NAME
 
-LOOPBACK = "127.0.0.1"
-DEFAULT_PORT = 4586
-PORT_ENV = "BATCHCTL_LOCAL_PORT"
-IDENTITY_PATH = "/batchctl/emulator"
-INTERRUPT_PATH = "/batchctl/interrupt"
-SERVICE_NAME = "batchctl-local-emulator"
 EXIT_PORT_UNAVAILABLE = 3
 EXIT_BAD_ARGUMENTS = 2
 EXIT_MOTO_VERSION = 4
