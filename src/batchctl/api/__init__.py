@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
 from batchctl.jobs.adhoc import parse_pairs
+from batchctl.jobs.call_meter import CallMeter
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
 from batchctl.jobs.explain import batchctl_form
 from batchctl.jobs.follow import Notice
@@ -61,7 +63,6 @@ if TYPE_CHECKING:
 __all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
 USER_ENV = "BATCHCTL_USER"
-MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
 
 
 def current_user() -> str:
@@ -304,22 +305,30 @@ class Batchctl(ClusterOperations):
         )
 
     def wait(
-        self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
+        self,
+        job_ids: list[str],
+        on_update: Callable[[list[JobRecord]], None] = lambda records: None,
+        *,
+        meter: CallMeter | None = None,
     ) -> list[JobRecord]:
-        """Poll until every job has finished; returns their final records."""
-        return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
+        """Poll until every job has finished; returns their final records. meter: counts the API calls made."""
+        with self._metered(meter, "batch"):
+            return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
 
-    def follow(self, jobs: list[SubmittedJob]) -> Iterator[following.LogLine | following.Notice]:
-        """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish."""
+    def follow(
+        self, jobs: list[SubmittedJob], *, meter: CallMeter | None = None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish.
+
+        Every child of an array is followed (one FilterLogEvents stream set for many jobs); meter: counts the API
+        calls made and the streams read."""
         units: list[tuple[str, str]] = []
         for job in jobs:
             if job.array_size:
                 units.extend((f"{job.job_id}:{index}", f"{job.name}[{index}]") for index in range(job.array_size))
             else:
                 units.append((job.job_id, job.name))
-        yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), units[:MAX_FOLLOWED], self.target, poll=self._poll(2.0)
-        )
+        yield from self._follow(units, meter)
 
     def jobs(
         self,
@@ -365,12 +374,36 @@ class Batchctl(ClusterOperations):
     def read_logs(self, source: job_logs.LogSource) -> Iterator[LogEvent]:
         return job_logs.read_logs(self._logs(), source)
 
-    def follow_logs(self, job: str | job_logs.LogSource) -> Iterator[following.LogLine | following.Notice]:
-        """A job's log events as they come, waiting for it to start, until it has finished (with retries)."""
-        job_id = job if isinstance(job, str) else job.job.id
-        yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, poll=self._poll(2.0)
-        )
+    def follow_logs(
+        self, job: str | job_logs.LogSource, *, meter: CallMeter | None = None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        """A job's log events as they come, waiting for it to start, until it has finished (with retries).
+
+        An array parent's id follows all its children, each labelled `name[index]`, as their streams start."""
+        if isinstance(job, str):
+            units = job_logs.follow_units(self._batch(), job, self.target)
+        else:
+            units = [(job.job.id, job.job.id)]
+        yield from self._follow(units, meter)
+
+    def _follow(
+        self, units: list[tuple[str, str]], meter: CallMeter | None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        with self._metered(meter, "batch", "logs"):
+            yield from following.follow(
+                self._batch(), self._logs(), self.resolver(), units, self.target, poll=self._poll(2.0), meter=meter
+            )
+
+    @contextmanager
+    def _metered(self, meter: CallMeter | None, *services: str) -> Iterator[None]:
+        if meter is None:
+            yield
+            return
+        meter.watch(*(self.aws.client(service) for service in services))
+        try:
+            yield
+        finally:
+            meter.stop()
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
         return cancel_jobs(self._batch(), job_ids, reason or f"cancelled by {self.user} with batchctl", self.target)
