@@ -52,6 +52,10 @@ class FakeLogs:
         end = offset + self.page_size
         return FilterPage(events[offset:end], str(end) if end < len(events) else None)
 
+    def stream_exists(self, group: str, stream: str) -> bool:
+        self.get_calls.append(self._now())
+        return stream in self.streams
+
     def get_log_events(self, group: str, stream: str, token: str | None = None) -> LogPage:
         self.get_calls.append(self._now())
         events = sorted(self.streams.get(stream, []), key=lambda event: event.timestamp_ms)

@@ -11,14 +11,16 @@ from tests.unit.test_submit_pacing import Clock
 
 from batchctl.aws.logs import FilterPage
 from batchctl.jobs.pacing import AdaptiveRateLimiter
-from batchctl.jobs.stream_set import FILTER_CALLS_PER_SECOND, LATE_MS, StreamSet
+from batchctl.jobs.stream_set import FILTER_CALLS_PER_SECOND, LATE_MS, PROBE_CALLS_PER_SECOND, StreamSet
 
 T = 1_800_000_000_000
 
 
 def stream_set(logs: FakeLogs, clock: Clock | None = None) -> StreamSet:
     clock = clock or Clock()
-    return StreamSet(logs, AdaptiveRateLimiter(FILTER_CALLS_PER_SECOND, clock=clock, sleep=clock.sleep))  # type: ignore[arg-type]
+    pace = AdaptiveRateLimiter(FILTER_CALLS_PER_SECOND, clock=clock, sleep=clock.sleep)
+    probes = AdaptiveRateLimiter(PROBE_CALLS_PER_SECOND, clock=clock, sleep=clock.sleep)
+    return StreamSet(logs, pace, probes)  # type: ignore[arg-type]
 
 
 def collect(streams: StreamSet, seen: dict[Hashable, list[str]]) -> None:
@@ -95,15 +97,33 @@ def test_a_stream_that_does_not_exist_yet_is_found_and_read_alone_until_it_does(
             logs.put(f"s{index}", T + 1, f"line {index}")
     seen: dict[Hashable, list[str]] = defaultdict(list)
     collect(streams, seen)
-    first = len(logs.filter_calls)
-    assert first <= 1 + 2 * math.ceil(math.log2(100))  # halving down to the one missing stream
+    assert len(logs.filter_calls) == 2  # refused, then the 99 that exist
+    assert len(logs.get_calls) == 100  # each stream not yet seen to exist, probed once
     assert sorted(seen) == [index for index in range(100) if index != 37]
     collect(streams, seen)
-    assert len(logs.filter_calls) - first == 2  # the 99 together, the missing one alone
+    assert (len(logs.filter_calls), len(logs.get_calls)) == (3, 101)  # the 99 together; the missing one probed
     logs.put("s37", T + 2, "line 37")
+    logs.put("s38", T + 3, "line 38 again")
+    logs.create("s100")
+    streams.add(100, GROUP, "s100", T)  # a new stream joins the set: no probe, it exists
     collect(streams, seen)
+    assert (len(logs.filter_calls), len(logs.get_calls)) == (5, 102)  # 101 streams: two sets; s37 probed
     assert seen[37] == ["line 37"]
-    assert all(lines == [f"line {index}"] for index, lines in seen.items())
+    assert seen[38] == ["line 38", "line 38 again"]
+    assert all(lines == [f"line {index}"] for index, lines in seen.items() if index not in (37, 38))
+
+
+def test_only_the_streams_not_seen_before_are_probed() -> None:
+    logs = FakeLogs()
+    streams = stream_set(logs)
+    for index in range(50):
+        logs.put(f"s{index}", T, "x")
+        streams.add(index, GROUP, f"s{index}", T)
+    list(streams.read())
+    streams.add("new", GROUP, "not-yet", T)
+    list(streams.read())
+    assert len(logs.get_calls) == 1  # the 50 were read before: only the new one is a suspect
+    assert len(logs.filter_calls) == 3  # the first read, the refused one, the 50 again
 
 
 def test_a_removed_stream_is_not_read() -> None:

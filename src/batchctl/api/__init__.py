@@ -328,7 +328,7 @@ class Batchctl(ClusterOperations):
                 units.extend((f"{job.job_id}:{index}", f"{job.name}[{index}]") for index in range(job.array_size))
             else:
                 units.append((job.job_id, job.name))
-        yield from self._follow(units, meter)
+        yield from self._follow(lambda: units, meter)
 
     def jobs(
         self,
@@ -380,18 +380,20 @@ class Batchctl(ClusterOperations):
         """A job's log events as they come, waiting for it to start, until it has finished (with retries).
 
         An array parent's id follows all its children, each labelled `name[index]`, as their streams start."""
-        if isinstance(job, str):
-            units = job_logs.follow_units(self._batch(), job, self.target)
-        else:
-            units = [(job.job.id, job.job.id)]
+
+        def units() -> list[tuple[str, str]]:
+            if isinstance(job, str):
+                return job_logs.follow_units(self._batch(), job, self.target)
+            return [(job.job.id, job.job.id)]
+
         yield from self._follow(units, meter)
 
     def _follow(
-        self, units: list[tuple[str, str]], meter: CallMeter | None
+        self, units: Callable[[], list[tuple[str, str]]], meter: CallMeter | None
     ) -> Iterator[following.LogLine | following.Notice]:
         with self._metered(meter, "batch", "logs"):
             yield from following.follow(
-                self._batch(), self._logs(), self.resolver(), units, self.target, poll=self._poll(2.0), meter=meter
+                self._batch(), self._logs(), self.resolver(), units(), self.target, poll=self._poll(2.0), meter=meter
             )
 
     @contextmanager

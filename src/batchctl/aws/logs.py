@@ -100,6 +100,17 @@ class Logs:
         return FilterPage(events, response.get("nextToken") or None)
 
     @aws_call
+    def stream_exists(self, group: str, stream: str) -> bool:
+        """Whether the stream exists (one GetLogEvents call asking for one event)."""
+        try:
+            self._client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, limit=1)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return False
+            raise
+        return True
+
+    @aws_call
     def tail(self, group: str, stream: str, limit: int) -> list[LogEvent]:
         """The last `limit` events of a stream (one GetLogEvents call from the end), oldest first; none when the
         stream does not exist."""

@@ -170,7 +170,10 @@ def _advance(
         tail.status = record.status
         yield Notice(tail.label, record.status)
     stream = record.log_stream
-    if stream and stream != tail.stream:
+    # A job that never ran (no startedAt: it did not reach RUNNING, e.g. its image could not be pulled) may be named
+    # a stream that never comes (https://docs.aws.amazon.com/batch/latest/APIReference/API_JobDetail.html).
+    ran = record.started is not None or record.status == "RUNNING"
+    if stream and stream != tail.stream and ran:
         if tail.stream:
             for _, event in reader.read({tail.key}):  # the previous attempt's last lines
                 yield LogLine(tail.label, event)

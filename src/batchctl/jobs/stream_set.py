@@ -13,13 +13,15 @@ after newer ones is still delivered, once; one later than that is not. Lines of 
 CloudWatch Logs returns them (by timestamp); a line that arrives late comes out late.
 
 A stream that Batch already names but that does not exist yet (the awslogs driver creates it as the container
-starts) makes CloudWatch Logs refuse the whole call with ResourceNotFoundException: the set is halved until the
-missing streams are found, and those are read alone until they exist.
+starts; a job that never started may have none at all) makes CloudWatch Logs refuse the whole call with
+ResourceNotFoundException. Then the streams of the set not yet seen to exist are probed one by one with GetLogEvents
+(whose quota is 25 calls a second, five times FilterLogEvents'), the set is read without the missing ones, and
+those are probed again on each read until they exist (or their job is drained and leaves the set).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from batchctl.aws.logs import MAX_FILTER_STREAMS, LogEvent, Logs, StreamEvent
@@ -30,6 +32,9 @@ LATE_MS = 5_000
 
 FILTER_CALLS_PER_SECOND = 4.0
 """FilterLogEvents calls a second at most: under the quota of 5, leaving room for other readers."""
+
+PROBE_CALLS_PER_SECOND = 20.0
+"""GetLogEvents calls a second at most to see whether a stream exists: under its quota of 25."""
 
 MAX_PAGES_PER_READ = 20
 """Pages of one set read at most per read (10,000 events each); the next read goes on from the last page's
@@ -44,6 +49,7 @@ class _Stream:
     since_ms: int  # events older than since_ms - LATE_MS have been delivered (or are too late)
     seen: dict[str, int] = field(default_factory=dict)  # event id -> timestamp, of events within the late window
     missing: bool = False  # CloudWatch Logs said it does not exist (yet)
+    exists: bool = False  # a read or a probe found it
     newest_ms: int = 0  # the newest event read of it
 
     def accept(self, event: StreamEvent) -> bool:
@@ -62,9 +68,12 @@ class _Stream:
 class StreamSet:
     """The streams being read, by key (e.g. a job id): add one as it starts, remove it once it is drained."""
 
-    def __init__(self, logs: Logs, pace: AdaptiveRateLimiter | None = None) -> None:
+    def __init__(
+        self, logs: Logs, pace: AdaptiveRateLimiter | None = None, probe_pace: AdaptiveRateLimiter | None = None
+    ) -> None:
         self._logs = logs
         self._pace = pace or AdaptiveRateLimiter(FILTER_CALLS_PER_SECOND)
+        self._probe_pace = probe_pace or AdaptiveRateLimiter(PROBE_CALLS_PER_SECOND)
         self._streams: dict[Hashable, _Stream] = {}
         self._unfinished: dict[tuple[str, tuple[str, ...], int], str] = {}  # query -> where its paging stopped
 
@@ -88,14 +97,12 @@ class StreamSet:
         for stream in chosen:
             groups.setdefault(stream.group, []).append(stream)
         for group, streams in groups.items():
+            self._probe(stream for stream in streams if stream.missing)
             present = [stream for stream in streams if not stream.missing]
             for start in range(0, len(present), MAX_FILTER_STREAMS):
                 yield from self._read(group, present[start : start + MAX_FILTER_STREAMS])
-            for stream in streams:
-                if stream.missing:
-                    yield from self._read(group, [stream])
 
-    def _read(self, group: str, streams: list[_Stream]) -> Iterator[tuple[Hashable, LogEvent]]:
+    def _read(self, group: str, streams: list[_Stream], narrow: bool = True) -> Iterator[tuple[Hashable, LogEvent]]:
         by_name = {stream.name: stream for stream in streams}
         start = min(stream.since_ms for stream in streams) - LATE_MS
         query = (group, tuple(by_name), start)
@@ -104,10 +111,14 @@ class StreamSet:
             self._pace.acquire()
             page = self._logs.filter_events(group, list(by_name), start, token)
             if page is None:
-                yield from self._narrow(group, streams)
+                if narrow:
+                    yield from self._narrow(group, streams)
+                else:  # refused again: try them again on the next read
+                    for stream in streams:
+                        stream.missing, stream.exists = True, False
                 return
             for stream in streams:
-                stream.missing = False
+                stream.missing, stream.exists = False, True
             for event in page.events:
                 owner = by_name.get(event.stream)
                 if owner is None:
@@ -128,10 +139,17 @@ class StreamSet:
             stream.advance(max(stream.newest_ms, high - LATE_MS if high else 0))
 
     def _narrow(self, group: str, streams: list[_Stream]) -> Iterator[tuple[Hashable, LogEvent]]:
-        """One of `streams` does not exist: read each half on its own, down to the missing ones."""
-        if len(streams) == 1:
-            streams[0].missing = True
-            return
-        middle = len(streams) // 2
-        yield from self._read(group, streams[:middle])
-        yield from self._read(group, streams[middle:])
+        """One of `streams` does not exist: probe the ones not seen to exist yet, read the others together."""
+        unproven = [stream for stream in streams if not stream.exists]
+        if not unproven:  # streams seen before are gone (their retention ended): each on its own from now on
+            unproven = streams
+        self._probe(unproven)
+        present = [stream for stream in streams if not stream.missing]
+        if present:
+            yield from self._read(group, present, narrow=False)
+
+    def _probe(self, streams: Iterable[_Stream]) -> None:
+        for stream in streams:
+            self._probe_pace.acquire()
+            stream.exists = self._logs.stream_exists(stream.group, stream.name)
+            stream.missing = not stream.exists
