@@ -338,13 +338,16 @@ def show(app: AppContext, job_id: str) -> None:
 @click.argument("job_id")
 @click.option("-i", "--index", type=click.IntRange(min=0), help="Array child to read.")
 @click.option("--attempt", type=click.IntRange(min=1), help="Attempt to read (1 = first; default: the last).")
-@click.option("-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it finishes.")
+@click.option(
+    "-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it ends (an array: every child)."
+)
 @pass_app
 def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
     """Print a job's log (CloudWatch Logs).
 
     With -o json: one object (job_id, status, group, stream, waiting, events); with --follow, one JSON object per
-    line as events come (label, timestamp, message; or label, notice).
+    line as events come (label, timestamp, message; or label, notice), then the API calls made (seconds, streams,
+    calls). Following ends with a line on stderr: the calls made and their rates.
     """
     api = _api(app)
     if app.json and not (follow and attempt is None):
