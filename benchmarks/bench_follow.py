@@ -15,7 +15,8 @@
 
 Quotas: CloudWatch Logs https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
 (GetLogEvents 25, FilterLogEvents 5 per second per account and Region); Batch: DescribeJobs takes 100 ids a call
-(https://docs.aws.amazon.com/batch/latest/APIReference/API_DescribeJobs.html).
+(https://docs.aws.amazon.com/batch/latest/APIReference/API_DescribeJobs.html) and shares the account's 50 calls a
+second (https://repost.aws/knowledge-center/aws-batch-requests-error).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from batchctl.jobs.records import JobRecord
 from batchctl.local import process
 from batchctl.local.faults import FaultSettings
 
-QUOTAS = {"GetLogEvents": 25, "FilterLogEvents": 5}
+QUOTAS = {"GetLogEvents": 25, "FilterLogEvents": 5, "DescribeJobs": 50}
 LINES = 3
 ARRAY = """jobs:
   - name: chatty
