@@ -10,6 +10,7 @@ stream that does not exist yet, so the set is narrowed down to it).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections import defaultdict
@@ -143,3 +144,17 @@ def test_the_cli_labels_children_and_reports_its_call_rates(emulator: tuple[str,
         ("10", "FilterLogEvents"),  # 5 sets, on 2 polls
         ("11", "DescribeJobs"),
     ]
+
+
+def test_logs_follow_json_lines_end_with_the_calls_made(emulator: tuple[str, Path]) -> None:
+    endpoint, config = emulator
+    _api, parent, streams = submit_array(endpoint, config)
+    logs = logs_client(endpoint)
+    put(logs, streams[3], int(time.time() * 1000), "three")
+    code, out, err = capture_cli(["--local", "-f", str(config), "-o", "json", "logs", parent, "-f"])
+    assert code == 0, err
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert [item["message"] for item in objects if "message" in item] == ["three"]
+    assert objects[-1]["streams"] == CHILDREN
+    assert objects[-1]["calls"]["DescribeJobs"]["calls"] == 1 + 2 * 5
+    assert set(objects[-1]) == {"seconds", "streams", "calls"}

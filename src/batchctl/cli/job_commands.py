@@ -142,7 +142,7 @@ def submit(
         meter = CallMeter()
         prefixed = len(result.jobs) > 1 or bool(result.jobs[0].array_size)
         _print_follow(app, api.follow(result.jobs, meter=meter), prefixed=prefixed)
-        _print_rates(f"followed {meter.streams} streams", meter, app)
+        _print_rates(f"followed {meter.streams} streams", meter)  # the submission is the JSON document
     if wait or follow:
         require_success(_wait(api, [job.job_id for job in result.jobs]))
 
@@ -356,8 +356,9 @@ def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, f
     if follow and attempt is None:  # status notices say when it starts and ends; an array: all its children
         meter = CallMeter()
         followed = api.follow_logs(job_id if index is None else api.log_source(job_id, index=index), meter=meter)
+        streamed = app.json and not render.json_written()
         _print_follow(app, followed, prefixed=False, plain_label=job_id if index is None else None)
-        _print_rates(f"followed {meter.streams} streams", meter, app)
+        _print_rates(f"followed {meter.streams} streams", meter, json_lines=streamed)
         return
     source = api.log_source(job_id, index=index, attempt=attempt)
     if source.stream is None:
@@ -506,10 +507,10 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
     return records
 
 
-def _print_rates(what: str, meter: CallMeter, app: AppContext | None = None) -> None:
-    """The API calls a follow or a wait made, and their rates: a line on stderr (and, ending `logs -f`'s JSON Lines
-    stream, a last object with `seconds`, `streams` and `calls`)."""
-    if app is not None and app.json and not render.json_written():
+def _print_rates(what: str, meter: CallMeter, json_lines: bool = False) -> None:
+    """The API calls a follow or a wait made, and their rates: a line on stderr (and, ending a JSON Lines stream,
+    a last object with `seconds`, `streams` and `calls`)."""
+    if json_lines:
         render.json_line(meter.as_dict())
     render.note(f"{what}: {meter.summary()} over {meter.seconds:.0f} s")
 
