@@ -19,7 +19,6 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +35,6 @@ from batchctl.jobs import follow as following
 from batchctl.jobs import logs as job_logs
 from batchctl.jobs import preflight
 from batchctl.jobs.adhoc import parse_pairs
-from batchctl.jobs.call_meter import CallMeter
 from batchctl.jobs.cancel import CancelOutcome, cancel_jobs
 from batchctl.jobs.explain import batchctl_form
 from batchctl.jobs.follow import Notice
@@ -59,6 +57,7 @@ if TYPE_CHECKING:
     from batchctl.images.build import BuiltImage
     from batchctl.insight.usage import UsageReport
     from batchctl.insight.why import Why
+    from batchctl.jobs.call_meter import CallMeter
 
 __all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
@@ -312,7 +311,9 @@ class Batchctl(ClusterOperations):
         meter: CallMeter | None = None,
     ) -> list[JobRecord]:
         """Poll until every job has finished; returns their final records. meter: counts the API calls made."""
-        with self._metered(meter, "batch"):
+        from batchctl.jobs.call_meter import metered
+
+        with metered(meter, self.aws.client("batch")):
             return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
 
     def follow(
@@ -382,30 +383,24 @@ class Batchctl(ClusterOperations):
         An array parent's id follows all its children, each labelled `name[index]`, as their streams start."""
 
         def units() -> list[tuple[str, str]]:
-            if isinstance(job, str):
-                return job_logs.follow_units(self._batch(), job, self.target)
-            return [(job.job.id, job.job.id)]
+            if not isinstance(job, str):
+                return [(job.job.id, job.job.id)]
+            from batchctl.jobs.logs import follow_units
+
+            return follow_units(self._batch(), job, self.target)
 
         yield from self._follow(units, meter)
 
     def _follow(
         self, units: Callable[[], list[tuple[str, str]]], meter: CallMeter | None
     ) -> Iterator[following.LogLine | following.Notice]:
-        with self._metered(meter, "batch", "logs"):
+        from batchctl.jobs import follow as following
+        from batchctl.jobs.call_meter import metered
+
+        with metered(meter, self.aws.client("batch"), self.aws.client("logs")):
             yield from following.follow(
                 self._batch(), self._logs(), self.resolver(), units(), self.target, poll=self._poll(2.0), meter=meter
             )
-
-    @contextmanager
-    def _metered(self, meter: CallMeter | None, *services: str) -> Iterator[None]:
-        if meter is None:
-            yield
-            return
-        meter.watch(*(self.aws.client(service) for service in services))
-        try:
-            yield
-        finally:
-            meter.stop()
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
         return cancel_jobs(self._batch(), job_ids, reason or f"cancelled by {self.user} with batchctl", self.target)

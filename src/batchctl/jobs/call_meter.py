@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _ids = itertools.count()
@@ -79,3 +80,16 @@ class CallMeter:
                 for operation, count in self.calls.most_common()
             },
         }
+
+
+@contextmanager
+def metered(meter: CallMeter | None, *clients: Any) -> Iterator[None]:
+    """Count the calls of `clients` on `meter` (when one is given) for the duration of a block."""
+    if meter is None:
+        yield
+        return
+    meter.watch(*clients)
+    try:
+        yield
+    finally:
+        meter.stop()
