@@ -50,7 +50,6 @@ from batchctl.jobs.resubmit import Changes, ResubmitResult, resubmit_job
 from batchctl.jobs.show import JobView, show_job
 from batchctl.jobs.submit import SubmitProgress, SubmittedJob, submit_planned
 from batchctl.jobs.template import Builtins
-from batchctl.jobs.wait import wait_for
 from batchctl.targets import Target, TargetRequest, resolve_target
 
 if TYPE_CHECKING:
@@ -312,6 +311,7 @@ class Batchctl(ClusterOperations):
     ) -> list[JobRecord]:
         """Poll until every job has finished; returns their final records. meter: counts the API calls made."""
         from batchctl.jobs.call_meter import metered
+        from batchctl.jobs.wait import wait_for
 
         with metered(meter, self.aws.client("batch")):
             return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
