@@ -380,6 +380,7 @@ def test_follow_waits_for_the_start_and_drains_after_the_end(api: Batchctl, aws:
     logs = aws.stub("logs")
     stream = {"logStreamName": "helloworld/default/t1"}
     where = {"logGroupName": "/demo/job/helloworld", "logStreamName": "helloworld/default/t1", "startFromHead": True}
+    batch.add_response("describe_jobs", {"jobs": [detail("id-1", "RUNNABLE")]}, {"jobs": ["id-1"]})  # array?
     batch.add_response("describe_jobs", {"jobs": [detail("id-1", "RUNNABLE")]}, {"jobs": ["id-1"]})
     batch.add_response("describe_jobs", {"jobs": [detail("id-1", "RUNNING", container=stream)]}, {"jobs": ["id-1"]})
     logs.add_response("get_log_events", {"events": [_event("a")], "nextForwardToken": "f/1"}, where)

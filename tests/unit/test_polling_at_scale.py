@@ -8,10 +8,12 @@ from typing import Any
 from tests.unit.test_jobs_api import detail
 from tests.unit.test_submit_pacing import Clock
 
-from batchctl.aws.logs import LogPage
+from batchctl.aws.logs import FilterPage, LogPage
 from batchctl.jobs import follow as following
 from batchctl.jobs import wait
+from batchctl.jobs.call_meter import CallMeter
 from batchctl.jobs.pacing import AdaptiveRateLimiter
+from batchctl.jobs.stream_set import FILTER_CALLS_PER_SECOND
 
 
 class Batch:
@@ -36,26 +38,49 @@ class Logs:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.calls: list[float] = []
+        self.filter_calls: list[float] = []
 
     def get_log_events(self, group: str, stream: str, token: str | None = None) -> LogPage:
         self.calls.append(self.clock.now)
         return LogPage([], token or "t")
+
+    def filter_events(self, group: str, streams: list[str], start_ms: int, token: str | None = None) -> FilterPage:
+        assert len(streams) <= 100
+        self.filter_calls.append(self.clock.now)
+        return FilterPage([], None)
 
 
 def busiest_second(times: list[float]) -> int:
     return max((sum(1 for t in times if start <= t < start + 1) for start in times), default=0)
 
 
-def test_following_500_children_reads_logs_under_the_cloudwatch_quota() -> None:
+def test_following_500_children_one_stream_at_a_time_stays_under_the_get_log_events_quota() -> None:
     clock = Clock()
     ids = [f"parent:{index}" for index in range(500)]
     batch, logs = Batch(ids, polls=2, clock=clock), Logs(clock)
     pace = AdaptiveRateLimiter(following.LOG_READS_PER_SECOND, clock=clock, sleep=clock.sleep)
     jobs = [(job_id, job_id) for job_id in ids]
-    list(following.follow(batch, logs, None, jobs, "target", sleep=clock.sleep, pace=pace))  # type: ignore[arg-type]
+    items = following.follow(batch, logs, None, jobs, "target", sleep=clock.sleep, pace=pace, reads="per-stream")  # type: ignore[arg-type]
+    list(items)
     assert len(logs.calls) == 500 * 4  # every stream on each of 2 running polls, the end and the final drain
     assert busiest_second(logs.calls) <= 25  # GetLogEvents quota: 25 per second
     assert len(batch.calls) == 4 * 5  # ceil(500 / 100) DescribeJobs a poll
+
+
+def test_following_500_children_as_a_stream_set_costs_5_filter_calls_a_poll() -> None:
+    clock = Clock()
+    ids = [f"parent:{index}" for index in range(500)]
+    batch, logs = Batch(ids, polls=2, clock=clock), Logs(clock)
+    pace = AdaptiveRateLimiter(FILTER_CALLS_PER_SECOND, clock=clock, sleep=clock.sleep)
+    jobs = [(job_id, job_id) for job_id in ids]
+    meter = CallMeter(clock=clock)
+    items = following.follow(batch, logs, None, jobs, "target", sleep=clock.sleep, pace=pace, meter=meter)  # type: ignore[arg-type]
+    list(items)
+    assert logs.calls == []  # no GetLogEvents at all
+    assert len(logs.filter_calls) == 4 * 5  # ceil(500 / 100) on each of the 4 polls
+    assert busiest_second(logs.filter_calls) <= 5  # FilterLogEvents quota: 5 per second
+    assert len(batch.calls) == 4 * 5
+    assert meter.streams == 500
 
 
 def test_waiting_backs_off_while_nothing_moves() -> None:

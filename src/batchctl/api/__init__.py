@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from batchctl.insight.why import Why
     from batchctl.jobs import follow as following
     from batchctl.jobs import logs as job_logs
+    from batchctl.jobs.call_meter import CallMeter
     from batchctl.jobs.cancel import CancelOutcome
     from batchctl.jobs.follow import Notice
     from batchctl.jobs.jobfile import JobFile
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["Batchctl", "Notice", "PushResult", "SubmitResult", "current_user", "parse_pairs", "parse_since"]
 
 USER_ENV = "BATCHCTL_USER"
-MAX_FOLLOWED = 50  # log streams followed at once after a submit (the rest: `batchctl logs`)
 
 
 def __getattr__(name: str) -> Any:
@@ -367,26 +367,33 @@ class Batchctl(ClusterOperations):
         )
 
     def wait(
-        self, job_ids: list[str], on_update: Callable[[list[JobRecord]], None] = lambda records: None
+        self,
+        job_ids: list[str],
+        on_update: Callable[[list[JobRecord]], None] = lambda records: None,
+        *,
+        meter: CallMeter | None = None,
     ) -> list[JobRecord]:
-        """Poll until every job has finished; returns their final records."""
+        """Poll until every job has finished; returns their final records. meter: counts the API calls made."""
+        from batchctl.jobs.call_meter import metered
         from batchctl.jobs.wait import wait_for
 
-        return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
+        with metered(meter, self.aws.client("batch")):
+            return wait_for(self._batch(), job_ids, self.target, on_update, poll=self._poll(5.0))
 
-    def follow(self, jobs: list[SubmittedJob]) -> Iterator[following.LogLine | following.Notice]:
-        """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish."""
-        from batchctl.jobs import follow as following
+    def follow(
+        self, jobs: list[SubmittedJob], *, meter: CallMeter | None = None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        """Stream the logs of submitted jobs (array children each under `name[i]`) until they all finish.
 
+        Every child of an array is followed (one FilterLogEvents stream set for many jobs); meter: counts the API
+        calls made and the streams read."""
         units: list[tuple[str, str]] = []
         for job in jobs:
             if job.array_size:
                 units.extend((f"{job.job_id}:{index}", f"{job.name}[{index}]") for index in range(job.array_size))
             else:
                 units.append((job.job_id, job.name))
-        yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), units[:MAX_FOLLOWED], self.target, poll=self._poll(2.0)
-        )
+        yield from self._follow(lambda: units, meter)
 
     def jobs(
         self,
@@ -436,14 +443,32 @@ class Batchctl(ClusterOperations):
 
         return job_logs.read_logs(self._logs(), source)
 
-    def follow_logs(self, job: str | job_logs.LogSource) -> Iterator[following.LogLine | following.Notice]:
-        """A job's log events as they come, waiting for it to start, until it has finished (with retries)."""
-        from batchctl.jobs import follow as following
+    def follow_logs(
+        self, job: str | job_logs.LogSource, *, meter: CallMeter | None = None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        """A job's log events as they come, waiting for it to start, until it has finished (with retries).
 
-        job_id = job if isinstance(job, str) else job.job.id
-        yield from following.follow(
-            self._batch(), self._logs(), self.resolver(), [(job_id, job_id)], self.target, poll=self._poll(2.0)
-        )
+        An array parent's id follows all its children, each labelled `name[index]`, as their streams start."""
+
+        def units() -> list[tuple[str, str]]:
+            if not isinstance(job, str):
+                return [(job.job.id, job.job.id)]
+            from batchctl.jobs.logs import follow_units
+
+            return follow_units(self._batch(), job, self.target)
+
+        yield from self._follow(units, meter)
+
+    def _follow(
+        self, units: Callable[[], list[tuple[str, str]]], meter: CallMeter | None
+    ) -> Iterator[following.LogLine | following.Notice]:
+        from batchctl.jobs import follow as following
+        from batchctl.jobs.call_meter import metered
+
+        with metered(meter, self.aws.client("batch"), self.aws.client("logs")):
+            yield from following.follow(
+                self._batch(), self._logs(), self.resolver(), units(), self.target, poll=self._poll(2.0), meter=meter
+            )
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
         from batchctl.jobs.cancel import cancel_jobs

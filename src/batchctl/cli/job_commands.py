@@ -15,6 +15,7 @@ from batchctl.cli import render
 from batchctl.cli.context import AppContext
 from batchctl.cli.options import pass_app
 from batchctl.cli.read_commands import short_time
+from batchctl.jobs.call_meter import CallMeter
 from batchctl.jobs.follow import LogLine, Notice
 from batchctl.jobs.pacing import DEFAULT_SUBMIT_RATE
 from batchctl.jobs.records import JobRecord
@@ -120,7 +121,10 @@ def submit(
         return
     _print_submitted(app, result)
     if follow:
-        _print_follow(app, api.follow(result.jobs), prefixed=len(result.jobs) > 1 or bool(result.jobs[0].array_size))
+        meter = CallMeter()
+        prefixed = len(result.jobs) > 1 or bool(result.jobs[0].array_size)
+        _print_follow(app, api.follow(result.jobs, meter=meter), prefixed=prefixed)
+        _print_rates(f"followed {meter.streams} streams", meter)  # the submission is the JSON document
     if wait or follow:
         require_success(_wait(api, [job.job_id for job in result.jobs]))
 
@@ -182,22 +186,29 @@ def resubmit(
 @click.argument("job_id")
 @click.option("-i", "--index", type=click.IntRange(min=0), help="Array child to read.")
 @click.option("--attempt", type=click.IntRange(min=1), help="Attempt to read (1 = first; default: the last).")
-@click.option("-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it finishes.")
+@click.option(
+    "-f", "--follow", is_flag=True, help="Wait for the job to start and stream until it ends (an array: every child)."
+)
 @pass_app
 def logs(app: AppContext, job_id: str, index: int | None, attempt: int | None, follow: bool) -> None:
     """Print a job's log (CloudWatch Logs).
 
     With -o json: one object (job_id, status, group, stream, waiting, events); with --follow, one JSON object per
-    line as events come (label, timestamp, message; or label, notice).
+    line as events come (label, timestamp, message; or label, notice), then the API calls made (seconds, streams,
+    calls). Following ends with a line on stderr: the calls made and their rates.
     """
     api = _api(app)
     if app.json and not (follow and attempt is None):
         render.as_json(api.log_events(job_id, index=index, attempt=attempt))
         return
-    source = api.log_source(job_id, index=index, attempt=attempt)
-    if follow and attempt is None:
-        _print_follow(app, api.follow_logs(source), prefixed=False)  # status notices say when it starts and ends
+    if follow and attempt is None:  # status notices say when it starts and ends; an array: all its children
+        meter = CallMeter()
+        followed = api.follow_logs(job_id if index is None else api.log_source(job_id, index=index), meter=meter)
+        streamed = app.json and not render.json_written()
+        _print_follow(app, followed, prefixed=False, plain_label=job_id if index is None else None)
+        _print_rates(f"followed {meter.streams} streams", meter, json_lines=streamed)
         return
+    source = api.log_source(job_id, index=index, attempt=attempt)
     if source.stream is None:
         render.note(source.waiting_message)
         if not source.job.terminal:
@@ -297,7 +308,9 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
             counts = count_by_status(records)
             status.update("waiting: " + ", ".join(f"{count} {name}" for name, count in sorted(counts.items())))
 
-        records = api.wait(job_ids, update)
+        meter = CallMeter()
+        records = api.wait(job_ids, update, meter=meter)
+    _print_rates(f"waited for {len(job_ids)} jobs", meter)
     for record in records:
         line = f"{record.name} {record.id} {record.status}" + (
             f": {record.status_reason}" if record.status_reason else ""
@@ -306,11 +319,23 @@ def _wait(api: Batchctl, job_ids: list[str]) -> list[JobRecord]:
     return records
 
 
-def _print_follow(app: AppContext, items: Iterable[LogLine | Notice], prefixed: bool) -> None:
+def _print_rates(what: str, meter: CallMeter, json_lines: bool = False) -> None:
+    """The API calls a follow or a wait made, and their rates: a line on stderr (and, ending a JSON Lines stream,
+    a last object with `seconds`, `streams` and `calls`)."""
+    if json_lines:
+        render.json_line(meter.as_dict())
+    render.note(f"{what}: {meter.summary()} over {meter.seconds:.0f} s")
+
+
+def _print_follow(
+    app: AppContext, items: Iterable[LogLine | Notice], prefixed: bool, plain_label: str | None = None
+) -> None:
     """Log lines on stdout as they come. Under -o json: `logs -f` writes one JSON object per line (JSON Lines);
-    after a submit, whose result is already the JSON document on stdout, the lines go to stderr."""
+    after a submit, whose result is already the JSON document on stdout, the lines go to stderr. With
+    `plain_label`, items of other labels (an array's children) are prefixed."""
     streamed = app.json and not render.json_written()
     for item in items:
+        prefixed = prefixed or (plain_label is not None and item.label != plain_label)
         text = item.text if isinstance(item, Notice) else item.event.message
         if streamed and isinstance(item, Notice):
             render.json_line({"label": item.label, "notice": text})

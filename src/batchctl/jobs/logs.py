@@ -47,6 +47,15 @@ def log_source(
     return LogSource(job, log_group_of(job, resolver), _stream(job, attempt))
 
 
+def follow_units(batch: Batch, job_id: str, target: str) -> list[tuple[str, str]]:
+    """What `logs -f JOB` follows, as (job id, label) pairs: the job itself, or every child of an array parent
+    (labelled `name[index]`; each is read as soon as its stream starts)."""
+    job = describe_job(batch, job_id, target)
+    if job.is_array_parent:
+        return [(f"{job.id}:{index}", f"{job.name}[{index}]") for index in range(job.array_size or 0)]
+    return [(job.id, job.id)]
+
+
 def read_logs(logs: Logs, source: LogSource) -> Iterator[LogEvent]:
     """Everything the stream holds now."""
     if source.stream is None:

@@ -1,4 +1,4 @@
-"""The one place that touches moto's private Batch internals, for the pinned moto version only.
+"""The one place that touches moto's private Batch (and CloudWatch Logs) internals, for the pinned moto version only.
 
 moto keeps the control plane (resources, CloudFormation, API shapes); :mod:`batchctl.local.executor` owns each job's
 lifecycle. This module connects the two: it installs the executor's seams into moto's ``Job`` and ``BatchBackend``
@@ -399,3 +399,32 @@ def patch_list_jobs_by_queue_lists_array_children() -> None:
 
     replace_attribute(BatchBackend, "list_jobs", list_jobs)
     replace_attribute(Job, "describe_short", describe_short)
+
+
+@API_PATCHES.register
+def patch_filter_log_events_accepts_any_stream_names() -> None:
+    """moto 5.2.5: FilterLogEvents with ``logStreamNames`` takes any number of names and skips the ones that do not
+    exist. AWS takes 1 to 100 names (InvalidParameterException above,
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html) and refuses the
+    whole call with ResourceNotFoundException "The specified log stream does not exist." when one named stream is
+    missing (as seen by readers of a stream that is not there yet, e.g. https://github.com/percona/rds_exporter/issues/81),
+    which is what a follower of a job whose stream is about to start meets.
+    """
+    from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.filter_log_events
+
+    def filter_log_events(backend: LogsBackend, log_group_name: str, log_stream_names: list[str], *args: Any) -> Any:
+        if log_stream_names and len(log_stream_names) > 100:
+            raise InvalidParameterException(
+                constraint="Member must have length less than or equal to 100",
+                parameter="logStreamNames",
+                value=log_stream_names,
+            )
+        group = backend.groups.get(log_group_name)
+        if group is not None and any(name not in group.streams for name in log_stream_names or []):
+            raise ResourceNotFoundException("The specified log stream does not exist.")
+        return original(backend, log_group_name, log_stream_names, *args)
+
+    replace_attribute(LogsBackend, "filter_log_events", filter_log_events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,25 @@ def test_patch_list_jobs_by_queue_lists_array_children(fast_jobs: FakeDocker) ->
         (f"{parent}:0", 0),
         (f"{parent}:1", 1),
     ]
+
+
+def test_patch_filter_log_events_accepts_any_stream_names(aws: None) -> None:
+    logs = client("logs")
+    logs.create_log_group(logGroupName="/g")
+    now = int(time.time() * 1000)
+    for name in ("a", "b"):
+        logs.create_log_stream(logGroupName="/g", logStreamName=name)
+        logs.put_log_events(logGroupName="/g", logStreamName=name, logEvents=[{"timestamp": now, "message": name}])
+    many = [f"s{index}" for index in range(101)]
+
+    with moto_adapter.API_PATCHES.without("patch_filter_log_events_accepts_any_stream_names"):
+        found = logs.filter_log_events(logGroupName="/g", logStreamNames=["a", "not-yet"])["events"]
+        assert [event["message"] for event in found] == ["a"]
+        assert logs.filter_log_events(logGroupName="/g", logStreamNames=many)["events"] == []
+
+    with pytest.raises(logs.exceptions.ResourceNotFoundException, match="log stream does not exist"):
+        logs.filter_log_events(logGroupName="/g", logStreamNames=["a", "not-yet"])
+    with pytest.raises(logs.exceptions.InvalidParameterException, match="less than or equal to 100"):
+        logs.filter_log_events(logGroupName="/g", logStreamNames=many)
+    found = logs.filter_log_events(logGroupName="/g", logStreamNames=["a", "b"])["events"]
+    assert sorted(event["message"] for event in found) == ["a", "b"]
