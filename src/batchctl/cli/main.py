@@ -73,6 +73,7 @@ def _register() -> None:
         insight_commands,
         job_commands,
         local_commands,
+        ui_commands,
     )
 
     for module in (
@@ -82,6 +83,7 @@ def _register() -> None:
         job_commands,
         image_commands,
         insight_commands,
+        ui_commands,
         completion,
     ):
         for command in module.COMMANDS:
