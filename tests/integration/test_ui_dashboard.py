@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ class Site:
     served: Served
     ids: dict[str, str]
     emulator: Emulator
+    config: Path
 
     @property
     def keys(self) -> Any:
@@ -88,7 +92,7 @@ def site(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         assert time.monotonic() < deadline, "the image-less jobs did not finish"
         time.sleep(1)
     with serve_dashboard(sdk, poll_seconds=0.2) as served:
-        yield Site(sdk, served, ids, emulator)
+        yield Site(sdk, served, ids, emulator, config)
 
 
 # -- who may talk to it ----------------------------------------------------------------------------------------
@@ -266,3 +270,43 @@ def test_resubmit_failed_children_behind_a_confirmation(site: Site) -> None:
     new_id = re.search(r'id="resubmitted">New job <a href="/jobs/([^"]+)"', done.text)
     assert new_id, done.text
     assert site.sdk.show(new_id.group(1)).resubmit_of == job
+
+
+# -- the command -----------------------------------------------------------------------------------------------
+
+
+def read_document(stream: Any) -> Any:
+    """The first JSON document of a stream that stays open (the server goes on serving after it)."""
+    text = ""
+    for line in stream:
+        text += line
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            continue
+    raise AssertionError(f"no JSON document in {text!r}")
+
+
+def test_the_command_prints_its_url_then_serves_until_interrupted(site: Site) -> None:
+    path = site.config
+    command = [sys.executable, "-m", "batchctl", "--local", "-f", str(path), "ui", "--no-open", "-o", "json"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        serving = read_document(server.stdout)
+        assert serving["host"] == "127.0.0.1" and serving["cluster"] == "uipages"
+        origin = f"http://127.0.0.1:{serving['port']}"
+        assert serving["url"].startswith(f"{origin}/?token=")
+        token = serving["url"].split("token=", 1)[1]
+        client = Http(origin)
+        assert client.get("/cluster").status == 403
+        admitted = client.get("/", params={"token": token})
+        assert admitted.status == 303 and "HttpOnly" in admitted.headers["set-cookie"]
+        client.cookies[cookie_name(serving["port"])] = token
+        assert "CREATE_COMPLETE" in client.get("/cluster").text
+        code, _, err = capture_cli(["--local", "-f", str(path), "ui", "--port", str(serving["port"]), "--dry-run"])
+        assert code == 1 and f"cannot listen on 127.0.0.1:{serving['port']}" in err  # the port is taken
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    assert token not in stderr  # no access log: the token stays out of the terminal
