@@ -164,6 +164,11 @@ class Http:
         return seen
 
 
+def console_errors(driver: Any) -> list[str]:
+    """What the page's console reported as errors since the last call (a blocked script or style shows here)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+
+
 def require_browser() -> None:
     """Fail (CI) or skip (elsewhere) unless Chromium and ChromeDriver are installed (scripts/setup-browser.sh)."""
     for path in (CHROMIUM, CHROMEDRIVER):
@@ -196,6 +201,7 @@ def chromium(width: int = 1400, height: int = 1000) -> Iterator[Any]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console: CSP violations, script errors
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser import SCREENSHOTS_ENV, Served, chromium, require_browser, serve_dashboard
+from tests.browser import SCREENSHOTS_ENV, Served, chromium, console_errors, require_browser, serve_dashboard
 from tests.deployed_cluster import HELLOWORLD, DeployedCluster, deploy_cluster, first_json
 from tests.emulator_fixtures import Emulator
 
@@ -183,3 +183,9 @@ def test_why_for_a_job_that_cannot_be_placed(cluster: DeployedCluster, served: S
     until(browser, lambda d: text_of(d, "job-status") == "RUNNABLE", "the header did not follow the job")
     screenshot(browser, "why")
     Batchctl.from_config(cluster.config, local=True).cancel([job_id])
+
+
+def test_no_page_broke_the_content_security_policy_or_a_script(browser: Any) -> None:
+    # Earlier tests' consoles: the 403 page's own "Failed to load resource" is expected, nothing else.
+    errors = [line for line in console_errors(browser) if "403" not in line]
+    assert not [line for line in errors if "Content Security Policy" in line or "Uncaught" in line], errors

@@ -7,6 +7,7 @@ EventSource would otherwise reconnect).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,6 +38,7 @@ class Events:
         async def stream() -> AsyncIterator[dict[str, Any]]:
             nonlocal seen
             while True:
+                started = time.monotonic()
                 try:
                     rows = await run_in_threadpool(self.pages.job_rows, wanted)
                 except Exception as exc:
@@ -45,7 +47,7 @@ class Events:
                     if digest(rows) != seen:
                         seen = digest(rows)
                         yield {"event": "rows", "data": rows}
-                await anyio.sleep(self.dashboard.poll_seconds)
+                await anyio.sleep(pause(self.dashboard.poll_seconds, time.monotonic() - started))
 
         return EventSourceResponse(stream(), ping=PING_SECONDS)
 
@@ -56,6 +58,7 @@ class Events:
         async def stream() -> AsyncIterator[dict[str, Any]]:
             nonlocal seen
             while True:
+                started = time.monotonic()
                 try:
                     live = await run_in_threadpool(self.pages.job_live, job_id)
                 except Exception as exc:
@@ -70,7 +73,7 @@ class Events:
                     if live["view"].job.terminal:
                         yield {"event": "end", "data": live["view"].job.status}
                         return
-                await anyio.sleep(self.dashboard.poll_seconds)
+                await anyio.sleep(pause(self.dashboard.poll_seconds, time.monotonic() - started))
 
         return EventSourceResponse(stream(), ping=PING_SECONDS)
 
@@ -104,6 +107,11 @@ class Events:
             yield {"event": "end", "data": ""}
 
         return EventSourceResponse(stream(), ping=PING_SECONDS)
+
+
+def pause(poll: float, took: float) -> float:
+    """Wait at least as long as the last read took: a listing of 10,000 jobs never keeps AWS busy back to back."""
+    return max(poll, took)
 
 
 def _problem(exc: Exception) -> dict[str, str]:
