@@ -18,6 +18,8 @@ from batchctl.ui.security import Guard, Secrets, cookie_name
 if TYPE_CHECKING:
     from batchctl.api import Batchctl
 
+SERVICES = ("batch", "logs", "s3", "cloudformation")  # what the pages read
+
 
 def create_app(
     sdk: Batchctl,
@@ -29,6 +31,8 @@ def create_app(
     poll_seconds: float = 2.0,
 ) -> Starlette:
     """The dashboard of `sdk`'s cluster; `hosts`: the Host headers it answers (its own loopback origin)."""
+    for service in SERVICES:
+        sdk.aws.client(service)  # created here, once: boto3 does not create clients safely from several threads
     dashboard = Dashboard(sdk, command=command, poll_seconds=poll_seconds, keys=keys or Secrets())
     pages = Pages(dashboard)
     actions = Actions(dashboard)

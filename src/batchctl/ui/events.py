@@ -16,7 +16,6 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 
-from batchctl.errors import BatchctlError
 from batchctl.jobs.follow import LogLine
 from batchctl.ui.context import Dashboard, error_text
 from batchctl.ui.pages import Pages, digest
@@ -102,7 +101,7 @@ class Events:
                             yield {"event": "line", "data": item.event.message}
                         else:
                             yield {"event": "notice", "data": item.text}
-            except (BatchctlError, ValueError) as exc:
+            except Exception as exc:  # any failure ends the log with its message (a reconnect would repeat lines)
                 yield _problem(exc)
             yield {"event": "end", "data": ""}
 

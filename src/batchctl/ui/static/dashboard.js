@@ -77,6 +77,12 @@
       end: function () { if (state) state.textContent = "end of log"; log.dataset.done = "1"; }
     });
     source.addEventListener("open", function () { if (state) state.textContent = "following…"; });
+    // A log is read once from its start: after a lost connection, reloading resumes it (a reconnect would repeat it).
+    source.addEventListener("error", function () {
+      if (log.dataset.done) return;
+      source.close();
+      if (state) state.textContent = "disconnected: reload the page to follow again";
+    });
   }
 
   function start() {
