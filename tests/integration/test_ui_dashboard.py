@@ -8,11 +8,13 @@ a 64-vCPU job on a 16-vCPU environment stays RUNNABLE (it can never be placed).
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -310,3 +312,44 @@ def test_the_command_prints_its_url_then_serves_until_interrupted(site: Site) ->
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=30)
     assert token not in stderr  # no access log: the token stays out of the terminal
+
+
+DENIED = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+    b"<Message>User: test is not authorized to perform this action</Message></Error></ErrorResponse>"
+)
+
+
+class _Denies(http.server.BaseHTTPRequestHandler):
+    """An endpoint that refuses every call as AWS refuses a caller without permission (403, not retried)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(403)
+        self.send_header("x-amzn-ErrorType", "AccessDeniedException")
+        self.send_header("content-type", "text/xml")
+        self.send_header("content-length", str(len(DENIED)))
+        self.end_headers()
+        self.wfile.write(DENIED)
+
+    do_GET = do_POST
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+def test_an_aws_refusal_is_a_readable_page_and_section(site: Site) -> None:
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Denies)
+    threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+    try:
+        denied = Batchctl.from_config(site.config, endpoint_url=f"http://127.0.0.1:{endpoint.server_address[1]}")
+        with serve_dashboard(denied) as served:
+            client = served.client()
+            page = client.get("/cluster")
+            assert page.status == 502, page.text
+            assert "not authorized" in page.text and "Traceback" not in page.text
+            section = client.get(f"/jobs/{site.ids['plain']}/why")
+            assert section.status == 200 and 'class="problem"' in section.text  # the section says it, the page stands
+    finally:
+        endpoint.shutdown()
+        endpoint.server_close()
