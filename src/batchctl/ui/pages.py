@@ -17,6 +17,7 @@ from batchctl.ui.tables import GRID_LETTERS, JobFilter, dependency_graph, grid_h
 
 OUTPUTS_SHOWN = 500  # files listed on a job page (an array's children can have many)
 DOWNLOAD_CHUNK = 1 << 20
+GRAPH_SHOWN = 200  # jobs of a submission drawn (a generated file can hold thousands)
 
 
 def digest(text: str) -> str:
@@ -115,9 +116,17 @@ class Pages:
     def graph(self, request: Request) -> Response:
         job = self.sdk.show(request.path_params["job_id"]).job
         root = self.sdk.show(job.parent_id).job if job.is_array_child else job
-        nodes, lines, width, height = dependency_graph(reads.submission_jobs(self.sdk, root))
+        together = reads.submission_jobs(self.sdk, root)
+        nodes, lines, width, height = dependency_graph(together[:GRAPH_SHOWN])
         return self.dashboard.html(
-            "graph.html", nodes=nodes, lines=lines, width=width, height=height, current=root.id, job=root
+            "graph.html",
+            nodes=nodes,
+            lines=lines,
+            width=width,
+            height=height,
+            current=root.id,
+            job=root,
+            more=max(0, len(together) - GRAPH_SHOWN),
         )
 
     def download(self, request: Request) -> Response:
