@@ -13,7 +13,6 @@ In CI (CI=true) a missing Docker engine, base image, Chromium or ChromeDriver fa
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,14 +104,24 @@ def test_the_printed_url_opens_the_cluster_page(served: Served, browser: Any) ->
     screenshot(browser, "cluster")
 
 
-def test_jobs_appear_and_change_state_without_a_reload(cluster: DeployedCluster, served: Served, browser: Any) -> None:
+@pytest.fixture(scope="module")
+def helloworld(cluster: DeployedCluster, served: Served, browser: Any) -> list[dict[str, Any]]:
+    """The helloworld file submitted while the jobs page is open (and marked: a reload would lose the mark)."""
     browser.get(f"{served.origin}/jobs")
     until(browser, lambda d: "on" in d.find_element("id", "live-state").get_attribute("class"), "no live stream")
-    browser.execute_script("window.sameDocument = 'yes';")  # a reload would forget it
+    browser.execute_script("window.sameDocument = 'yes';")
     code, out, err = cluster.cli("-o", "json", "submit", str(HELLOWORLD / "jobs.yaml"))
     assert code == 0, err
-    submitted = first_json(out)["jobs"]
-    ids = [job["job_id"] for job in submitted]
+    jobs: list[dict[str, Any]] = first_json(out)["jobs"]
+    return jobs
+
+
+def test_jobs_appear_and_change_state_without_a_reload(
+    served: Served, browser: Any, helloworld: list[dict[str, Any]]
+) -> None:
+    if not browser.execute_script("return window.sameDocument"):
+        pytest.fail("the jobs page was left before its updates were checked")
+    ids = [job["job_id"] for job in helloworld]
     row = "return Array.from(document.querySelectorAll('#jobs-body tr')).filter(r => r.dataset.id === arguments[0])"
     until(browser, lambda d: all(d.execute_script(row, job_id) for job_id in ids), "the jobs did not appear")
     statuses = "return document.querySelector(`#jobs-body tr[data-id='${arguments[0]}'] .badge`).textContent"
@@ -124,13 +133,15 @@ def test_jobs_appear_and_change_state_without_a_reload(cluster: DeployedCluster,
     assert browser.execute_script("return window.sameDocument") == "yes"
     assert int(browser.execute_script("return document.body.dataset.updates || '0'")) >= 2  # appeared, then changed
     screenshot(browser, "jobs")
-    array = next(job for job in submitted if job["array_size"] and job["name"].startswith("hello-array"))
-    cluster.workdir.joinpath("array.json").write_text(json.dumps(array))
 
 
-def test_the_array_jobs_grid(cluster: DeployedCluster, served: Served, browser: Any) -> None:
-    array = json.loads(cluster.workdir.joinpath("array.json").read_text())
+def test_the_array_jobs_grid(
+    cluster: DeployedCluster, served: Served, browser: Any, helloworld: list[dict[str, Any]]
+) -> None:
+    array = next(job for job in helloworld if job["array_size"] and job["name"].startswith("hello-array"))
+    cluster.wait_for(array["job_id"], ("SUCCEEDED", "FAILED"))
     browser.get(f"{served.origin}/jobs")
+    until(browser, lambda d: d.find_elements("link text", array["name"]), "the array is not listed")
     browser.find_element("link text", array["name"]).click()
     until(browser, lambda d: d.find_elements("id", "array-grid"), "no grid on the array's page")
     cells = browser.find_elements("css selector", "#array-grid i")
