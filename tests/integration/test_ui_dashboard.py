@@ -173,6 +173,16 @@ def test_a_bad_filter_is_one_readable_line_not_a_traceback(site: Site) -> None:
     assert "cannot read --since" in answer.text and "Traceback" not in answer.text
 
 
+def test_a_bad_filter_on_a_stream_is_an_error_before_any_event(site: Site) -> None:
+    answer = site.client().get("/events/jobs", params={"status": "bogus"})
+    assert answer.status == 400 and "unknown job status BOGUS" in answer.text
+
+
+def test_markup_in_a_path_comes_back_escaped(site: Site) -> None:
+    answer = site.client().get("/jobs/%3Cscript%3Ealert(1)")
+    assert answer.status == 404 and "<script>alert" not in answer.text and "&lt;script&gt;alert(1)" in answer.text
+
+
 def test_an_unknown_job_is_a_404_page(site: Site) -> None:
     answer = site.client().get("/jobs/no-such-job")
     assert answer.status == 404

@@ -55,9 +55,9 @@ def create_app(
         Route(f"{job}/cancel", page(actions.cancel), methods=["POST"]),
         Route(f"{job}/resubmit", page(actions.confirm_resubmit), methods=["GET"]),
         Route(f"{job}/resubmit", page(actions.resubmit), methods=["POST"]),
-        Route("/events/jobs", events.jobs),
-        Route(f"/events{job}", events.job),
-        Route(f"/events{job}/logs", events.logs),
+        Route("/events/jobs", page(events.jobs)),  # a bad filter: the error page, before any event
+        Route(f"/events{job}", page(events.job)),
+        Route(f"/events{job}/logs", page(events.logs)),
         Mount("/static", StaticFiles(packages=[("batchctl.ui", "static")]), name="static"),
     ]
     guard = Middleware(Guard, keys=dashboard.keys, hosts=hosts, cookie=cookie_name(port))
