@@ -36,6 +36,8 @@ class Events:
 
         async def stream() -> AsyncIterator[dict[str, Any]]:
             nonlocal seen
+            if seen:  # the page was rendered from a read just now: the next one can wait its turn
+                await anyio.sleep(self.dashboard.poll_seconds)
             while True:
                 started = time.monotonic()
                 try:
@@ -56,6 +58,8 @@ class Events:
 
         async def stream() -> AsyncIterator[dict[str, Any]]:
             nonlocal seen
+            if seen:  # the page was rendered from a read just now: the next one can wait its turn
+                await anyio.sleep(self.dashboard.poll_seconds)
             while True:
                 started = time.monotonic()
                 try:
