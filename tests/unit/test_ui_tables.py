@@ -10,7 +10,7 @@ import pytest
 from batchctl.errors import BatchctlError
 from batchctl.jobs.records import ALL_STATUSES, JobRecord
 from batchctl.jobs.requests import JOB_TAG, SUBMITTER_TAG
-from batchctl.ui.context import age, templates
+from batchctl.ui.context import templates
 from batchctl.ui.tables import JobFilter, dependency_graph, grid_html, grid_letters, sort_jobs
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -80,8 +80,3 @@ def test_the_graph_puts_jobs_after_what_they_wait_for() -> None:
 def test_templates_escape_what_jobs_say() -> None:
     page = templates().get_template("error_fragment.html").render(message="<script>alert(1)</script>", hint=None)
     assert "<script>" not in page and "&lt;script&gt;" in page
-
-
-def test_age() -> None:
-    assert age(NOW - timedelta(seconds=90), NOW) == "1m ago"
-    assert age(None) == ""

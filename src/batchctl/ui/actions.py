@@ -5,16 +5,21 @@ this run, checked in constant time) acts. Cancel: CancelJob while a job has not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from batchctl.errors import BatchctlError
 from batchctl.jobs.records import NOT_STARTED_STATUSES
+from batchctl.jobs.resubmit import ResubmitResult
 from batchctl.ui.context import Dashboard
 from batchctl.ui.security import CSRF_FIELD
 
+T = TypeVar("T")
 MAX_FORM_BYTES = 16_384
 REASON_LENGTH = 200
 
@@ -51,7 +56,7 @@ class Actions:
             return _refused()
         job_id = request.path_params["job_id"]
 
-        def run() -> object:
+        def run() -> ResubmitResult:
             job = self.sdk.show(job_id).job
             return self.sdk.resubmit(job.id, failed_only=job.is_array_parent)
 
@@ -71,8 +76,6 @@ def _refused() -> Response:
     return PlainTextResponse("403 Forbidden: the form's CSRF token is missing or wrong; reload the page.\n", 403)
 
 
-async def _threaded(call: object) -> object:
-    from starlette.concurrency import run_in_threadpool
-
-    assert callable(call)
+async def _threaded(call: Callable[[], T]) -> T:
+    """The SDK blocks (boto3): run it off the event loop."""
     return await run_in_threadpool(call)

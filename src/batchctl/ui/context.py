@@ -41,7 +41,6 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["when"] = when
-    environment.filters["age"] = age
     environment.filters["status_class"] = lambda status: STATUS_CLASSES.get(str(status), "unknown")
     environment.filters["short"] = lambda arn: str(arn).rsplit("/", 1)[-1]
     return environment
@@ -123,14 +122,3 @@ def shows_errors(dashboard: Dashboard, *, fragment: bool = False) -> Callable[..
 
 def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-def age(moment: datetime | None, now: datetime | None = None) -> str:
-    """`3m ago`: how long since a job was created."""
-    if moment is None:
-        return ""
-    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from batchctl.errors import BatchctlError, NotFoundError
-from batchctl.jobs.records import JobRecord
 from batchctl.ui import reads
 from batchctl.ui.context import Dashboard
 from batchctl.ui.tables import GRID_LETTERS, JobFilter, dependency_graph, grid_html, grid_letters, list_filtered
@@ -162,7 +161,3 @@ def _int(text: str | None) -> int | None:
         return int(text)
     except ValueError:
         raise BatchctlError(f"attempt={text!r} is not a number", hint="choose an attempt from the job page") from None
-
-
-def active(job: JobRecord) -> bool:
-    return not job.terminal
