@@ -65,6 +65,7 @@ CASES: dict[str, list[Case]] = {
     "run": [Case(("--dry-run", "--", "echo", "hi"), 0), Case(("--queue", "no-such-queue", "--", "echo"), 1)],
     "image build": [Case(("{dir}",), 1)],
     "image push": [Case(("helloworld",), 0), Case(("never-built",), 1), Case((), 1, config="missing")],
+    "ui": [Case(("--dry-run",), 0), Case(("--host", "0.0.0.0"), 2), Case(("--dry-run",), 1, config="missing")],
     "completion": [Case(("bash",), 0), Case(("zsh",), 0), Case(("fish",), 0), Case(("tcsh",), 2)],
 }
 

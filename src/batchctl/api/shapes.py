@@ -57,6 +57,7 @@ SHAPES: dict[str, Shape] = {
     "run": Shape("batchctl.api.RunOutcome"),
     "image build": Shape("batchctl.images.build.BuiltImage"),
     "image push": Shape("batchctl.api.PushResult"),
+    "ui": Shape("batchctl.ui.serving.Serving"),
     "completion": Shape("", keys=("shell", "script", "install")),
 }
 

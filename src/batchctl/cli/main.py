@@ -38,6 +38,7 @@ COMMAND_MODULES: dict[str, str] = {
     "why": "insight_commands",
     "run": "insight_commands",
     "usage": "insight_commands",
+    "ui": "ui_commands",
     "completion": "completion",
 }
 
