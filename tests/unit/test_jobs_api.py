@@ -93,6 +93,36 @@ def test_listing_every_status_pages_by_1000_and_describes_by_100(api: Batchctl, 
     assert math.ceil(count / 1000) == 3 and math.ceil(count / 100) == 25
 
 
+def test_listing_again_describes_only_new_and_unfinished_jobs(api: Batchctl, aws: StubAws) -> None:
+    """A finished job does not change: the same Batchctl object describes it once (the dashboard lists often)."""
+    batch = aws.stub("batch")
+    every = {"jobQueue": QUEUE, "filters": [{"name": "AFTER_CREATED_AT", "values": ["0"]}], "maxResults": 1000}
+    first = [summary(1), summary(2, "FAILED"), summary(3, "RUNNING")]
+    batch.add_response("list_jobs", {"jobSummaryList": first}, every)
+    batch.add_response(
+        "describe_jobs",
+        {"jobs": [detail("id-1"), detail("id-2", "FAILED"), detail("id-3", "RUNNING")]},
+        {"jobs": ["id-1", "id-2", "id-3"]},
+    )
+    second = [summary(1), summary(2, "FAILED"), summary(3, "SUCCEEDED"), summary(4, "RUNNABLE")]
+    batch.add_response("list_jobs", {"jobSummaryList": second}, every)
+    batch.add_response(
+        "describe_jobs", {"jobs": [detail("id-3"), detail("id-4", "RUNNABLE")]}, {"jobs": ["id-3", "id-4"]}
+    )
+    third = [summary(1), summary(2, "FAILED"), summary(3), summary(4, "SUCCEEDED")]
+    batch.add_response("list_jobs", {"jobSummaryList": third}, every)
+    batch.add_response("describe_jobs", {"jobs": [detail("id-4")]}, {"jobs": ["id-4"]})
+
+    assert [r.status for r in api.jobs(all_statuses=True, all_users=True)] == ["SUCCEEDED", "FAILED", "RUNNING"]
+    assert [r.status for r in api.jobs(all_statuses=True, all_users=True)] == [
+        "SUCCEEDED",
+        "FAILED",
+        "SUCCEEDED",
+        "RUNNABLE",
+    ]
+    assert [r.id for r in api.jobs(all_statuses=True, all_users=True)] == ["id-1", "id-2", "id-3", "id-4"]
+
+
 def test_a_name_filter_reads_every_status_in_one_pass(api: Batchctl, aws: StubAws) -> None:
     batch = aws.stub("batch")
     batch.add_response(

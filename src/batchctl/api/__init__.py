@@ -31,7 +31,7 @@ from batchctl.aws.logs import LogEvent, Logs
 from batchctl.aws.session import Aws
 from batchctl.config.names import ClusterNames, read_names
 from batchctl.errors import BatchctlError, NotFoundError
-from batchctl.jobs.listing import JobQuery, list_jobs, parse_since
+from batchctl.jobs.listing import FinishedJobs, JobQuery, list_jobs, parse_since
 from batchctl.jobs.pacing import DEFAULT_SUBMIT_RATE, AdaptiveRateLimiter
 from batchctl.jobs.queues import QueueView, queue_views
 from batchctl.jobs.records import ACTIVE_STATUSES, ALL_STATUSES, JobRecord
@@ -162,6 +162,7 @@ class Batchctl(ClusterOperations):
         self.user = user or current_user()
         self.poll_seconds = poll_seconds
         self._outputs: dict[str, str] | None = None
+        self._finished = FinishedJobs()
         self._batch_api: Batch | None = None
 
     @classmethod
@@ -406,7 +407,10 @@ class Batchctl(ClusterOperations):
         name: str | None = None,
         since: datetime | None = None,
     ) -> list[JobRecord]:
-        """This cluster's jobs (or one queue's): active ones of the current user unless told otherwise."""
+        """This cluster's jobs (or one queue's): active ones of the current user unless told otherwise.
+
+        Finished jobs are described once per Batchctl object: listing again (a dashboard's refresh) describes only
+        new and unfinished jobs (see jobs.listing.FinishedJobs)."""
         resolver = self.resolver()
         queues = [resolver.queue(queue)] if queue else list(resolver.queues().values())
         query = JobQuery(
@@ -415,7 +419,7 @@ class Batchctl(ClusterOperations):
             name=name,
             since=since,
         )
-        return list_jobs(self._batch(), queues, query)
+        return list_jobs(self._batch(), queues, query, self._finished)
 
     def show(self, job_id: str) -> JobView:
         return show_job(self._batch(), self.resolver(), job_id, self.target)

@@ -13,6 +13,11 @@ Cost for N jobs kept before the user filter, per queue:
   ListJobs    <= ceil(M / 1000) for a filter pass (M: the queue's jobs matching the filter, any status),
               or sum over the asked statuses s of max(1, ceil(M_s / 1000)) for per-status passes;
   DescribeJobs = ceil(N / 100) in all; ListTagsForResource: never.
+
+A long-lived caller (the dashboard, which lists every few seconds) passes a `FinishedJobs` memo: a job that has
+SUCCEEDED or FAILED does not change any more, so a listing that finds it again with the same status reuses its
+record, and DescribeJobs is called for new and unfinished jobs only (10,000 finished jobs: 0 calls instead of 100
+on each refresh, well within Batch's request rates).
 """
 
 from __future__ import annotations
@@ -41,14 +46,39 @@ class JobQuery:
     since: datetime | None = None
 
 
-def list_jobs(batch: Batch, queues: list[str], query: JobQuery) -> list[JobRecord]:
+class FinishedJobs:
+    """Records of finished jobs, by id, from earlier listings (see the module's docstring). Thread-safe enough for
+    its use: a dict's get and set are atomic, and two readers at worst describe the same job twice."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, JobRecord] = {}
+
+    def get(self, summary: dict[str, Any]) -> JobRecord | None:
+        record = self._records.get(summary["jobId"])
+        return record if record is not None and record.status == summary.get("status") else None
+
+    def keep(self, records: list[JobRecord]) -> None:
+        self._records.update((record.id, record) for record in records if record.terminal)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def list_jobs(
+    batch: Batch, queues: list[str], query: JobQuery, finished: FinishedJobs | None = None
+) -> list[JobRecord]:
     """Jobs (array parents, not their children) of `queues` matching `query`, oldest first."""
     candidates: dict[str, dict[str, Any]] = {}
     for queue in queues:
         for summary in _scan(batch, queue, query):
             if _summary_matches(summary, query):
                 candidates[summary["jobId"]] = summary
-    records = [JobRecord.from_detail(detail) for detail in batch.describe_jobs(list(candidates))]
+    known = {job_id: finished.get(summary) for job_id, summary in candidates.items()} if finished else {}
+    unknown = [job_id for job_id in candidates if known.get(job_id) is None]
+    described = [JobRecord.from_detail(detail) for detail in batch.describe_jobs(unknown)]
+    if finished is not None:
+        finished.keep(described)
+    records = [record for record in known.values() if record is not None] + described
     kept = [record for record in records if query.user is None or record.user == query.user]
     return sorted(kept, key=lambda record: (record.created or datetime.min.replace(tzinfo=UTC), record.id))
 

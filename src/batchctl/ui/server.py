@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import webbrowser
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,7 @@ import uvicorn
 from batchctl.ui.app import create_app
 from batchctl.ui.security import Secrets
 from batchctl.ui.serving import allowed_hosts
+from batchctl.ui.tables import JobFilter, list_filtered
 
 if TYPE_CHECKING:
     from batchctl.api import Batchctl
@@ -27,6 +30,14 @@ def serve(sdk: Batchctl, listener: socket.socket, keys: Secrets, url: str, *, co
         application, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=GRACE
     )
     server = uvicorn.Server(config)
+    # The SDK describes a finished job once per Batchctl object: listing the default jobs page now, while the
+    # browser starts, makes its first load (and every refresh) describe only new and unfinished jobs.
+    threading.Thread(target=_warm_up, args=(sdk,), name="dashboard-warm-up", daemon=True).start()
     if open_browser:
         webbrowser.open(url)  # the socket already listens: the browser's first request waits for the server
     server.run(sockets=[listener])
+
+
+def _warm_up(sdk: Batchctl) -> None:
+    with contextlib.suppress(Exception):  # a failing read is shown by the page that makes it again
+        list_filtered(sdk, JobFilter())
