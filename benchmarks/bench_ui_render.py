@@ -8,6 +8,8 @@ in one browser. For each load it prints, from the browser's Navigation Timing: t
 (the SDK reading AWS and rendering the HTML) and the browser's time from the first byte to the page painted (two
 animation frames after the load event). The floor is the same HTML saved as a static file (same stylesheet, its
 scripts and live streams inert): what any page with those rows costs the browser. Medians, side by side; no asserts.
+Reading each page once for that copy is also the first listing, which describes every job (`batchctl ui` makes it
+when it starts); the measured loads then pay what a user's loads and live refreshes pay.
 """
 
 from __future__ import annotations
