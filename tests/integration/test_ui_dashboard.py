@@ -223,7 +223,7 @@ def test_usage_and_outputs_sections(site: Site) -> None:
     assert "result/hello.txt" in outputs
     download = client.get(f"/jobs/{site.ids['plain']}/outputs/result/hello.txt")
     assert download.status == 200 and download.body == b"hello, dashboard\n"
-    assert download.headers["content-disposition"] == 'attachment; filename="hello.txt"'
+    assert download.headers["content-disposition"] == "attachment; filename=\"hello.txt\"; filename*=UTF-8''hello.txt"
     assert download.headers["content-type"] == "application/octet-stream"
     assert client.get(f"/jobs/{site.ids['plain']}/outputs/other.txt").status == 404  # only listed files
 
@@ -363,3 +363,19 @@ def test_an_aws_refusal_is_a_readable_page_and_section(site: Site) -> None:
     finally:
         endpoint.shutdown()
         endpoint.server_close()
+
+
+def test_a_log_follow_of_a_job_that_never_starts_ends_when_its_reader_goes_away(site: Site) -> None:
+    """The dashboard's log stream runs the SDK's follow in a worker thread: closing the page sets its stop event,
+    and the follow must end at its next wait rather than poll AWS (and hold the thread) while the job waits."""
+    import threading
+
+    stop = threading.Event()
+    seen: list[object] = []
+    follower = threading.Thread(target=lambda: seen.extend(site.sdk.follow_logs(site.ids["big"], stop=stop)))
+    follower.start()
+    time.sleep(1.0)
+    assert follower.is_alive()  # the job is RUNNABLE for good: the follow waits for it
+    stop.set()
+    follower.join(timeout=10)
+    assert not follower.is_alive()

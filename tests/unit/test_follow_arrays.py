@@ -105,3 +105,25 @@ def test_a_quiet_follow_backs_off_and_comes_back_when_something_moves() -> None:
     assert sleeps[1:4] == [3.0, 4.5, 6.75]
     assert max(sleeps) == 2.0 * following.MAX_POLL_FACTOR
     assert sleeps[8] == 2.0  # the line at poll 8 brought the interval back
+
+
+def test_a_stopped_follow_ends_at_its_next_wait() -> None:
+    """A follow in a worker thread (the dashboard's log stream) ends when its reader goes away, not with the job."""
+    import threading
+    import time
+
+    logs = FakeLogs()
+    batch = FakeBatch(lambda poll: {child(0): ("RUNNABLE", None)})  # never starts
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    try:
+        items = list(
+            following.follow(
+                batch, logs, None, [(child(0), "stuck")], "t", poll=30, sleep=following.stoppable_sleep(stop)
+            )  # type: ignore[arg-type]
+        )
+    except following.FollowStopped:
+        items = []
+    assert time.monotonic() - started < 5  # woke at once, not after the 30 s poll
+    assert all(not isinstance(item, LogLine) for item in items)

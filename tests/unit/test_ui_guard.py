@@ -100,3 +100,56 @@ def test_only_loopback_hosts_are_served() -> None:
             assert "127.0.0.1 only" in str(exc)
         else:
             raise AssertionError(host)
+
+
+def test_another_sites_page_is_403_even_with_the_cookie() -> None:
+    """A page on another port of 127.0.0.1 is same-site: the browser sends the cookie, Sec-Fetch-Site says who asks."""
+    assert call(sec_fetch_site="same-site", **ADMITTED)[0] == 403
+    assert call(sec_fetch_site="cross-site", **ADMITTED)[0] == 403
+    assert call(sec_fetch_site="same-origin", **ADMITTED)[0] == 200
+    assert call(sec_fetch_site="none", **ADMITTED)[0] == 200  # typed or opened from the terminal
+
+
+def test_other_programs_cookies_do_not_hide_the_dashboards() -> None:
+    for other in ('session={"a":"b"}', "ab[]=1", "x=a b", 'a="b'):
+        assert call(cookie=f"{other}; {COOKIE}={KEYS.token}")[0] == 200, other
+
+
+def test_the_admitting_redirect_keeps_the_path_as_sent_and_stays_on_the_dashboard() -> None:
+    def location(path: str, raw: bytes) -> str:
+        guard = Guard(_inner, keys=KEYS, hosts=allowed_hosts(PORT), cookie=COOKIE)
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "raw_path": raw,
+            "query_string": f"token={KEYS.token}".encode(),
+            "headers": [(b"host", f"127.0.0.1:{PORT}".encode())],
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(guard(scope, receive, send))
+        return dict(sent[0]["headers"])[b"location"].decode()
+
+    assert location("/jobs/a?b", b"/jobs/a%3Fb") == "/jobs/a%3Fb"
+    assert location("//evil.example/x", b"//evil.example/x") == "/evil.example/x"
+
+
+def test_websockets_are_refused() -> None:
+    guard = Guard(_inner, keys=KEYS, hosts=allowed_hosts(PORT), cookie=COOKIE)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(guard({"type": "websocket", "path": "/", "headers": []}, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1008}]

@@ -39,7 +39,7 @@ def test_a_filter_from_the_query_string() -> None:
     assert JobFilter.of({"sort": "nonsense"}).sort == "created"
 
 
-@pytest.mark.parametrize("query", [{"status": "bogus"}, {"since": "banana"}])
+@pytest.mark.parametrize("query", [{"status": "bogus"}, {"since": "banana"}, {"since": "99999999999d"}])
 def test_a_bad_filter_says_why(query: dict[str, str]) -> None:
     with pytest.raises(BatchctlError):
         JobFilter.of(query)
@@ -80,3 +80,15 @@ def test_the_graph_puts_jobs_after_what_they_wait_for() -> None:
 def test_templates_escape_what_jobs_say() -> None:
     page = templates().get_template("error_fragment.html").render(message="<script>alert(1)</script>", hint=None)
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_download_names_any_file_in_ascii_and_in_utf_8() -> None:
+    from batchctl.ui.pages import attachment
+
+    assert attachment("hello.txt") == "attachment; filename=\"hello.txt\"; filename*=UTF-8''hello.txt"
+    header = attachment('résumé✓ "a"\\b.txt')
+    header.encode("latin-1")  # what the server must be able to send
+    assert (
+        header
+        == "attachment; filename=\"r_sum__ _a__b.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%E2%9C%93%20%22a%22%5Cb.txt"
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -448,11 +449,16 @@ class Batchctl(ClusterOperations):
         return job_logs.read_logs(self._logs(), source)
 
     def follow_logs(
-        self, job: str | job_logs.LogSource, *, meter: CallMeter | None = None
+        self,
+        job: str | job_logs.LogSource,
+        *,
+        meter: CallMeter | None = None,
+        stop: threading.Event | None = None,
     ) -> Iterator[following.LogLine | following.Notice]:
         """A job's log events as they come, waiting for it to start, until it has finished (with retries).
 
-        An array parent's id follows all its children, each labelled `name[index]`, as their streams start."""
+        An array parent's id follows all its children, each labelled `name[index]`, as their streams start.
+        stop: when set, the follow ends at its next wait (a reader that went away frees the thread it runs in)."""
 
         def units() -> list[tuple[str, str]]:
             if not isinstance(job, str):
@@ -461,18 +467,34 @@ class Batchctl(ClusterOperations):
 
             return follow_units(self._batch(), job, self.target)
 
-        yield from self._follow(units, meter)
+        yield from self._follow(units, meter, stop)
 
     def _follow(
-        self, units: Callable[[], list[tuple[str, str]]], meter: CallMeter | None
+        self,
+        units: Callable[[], list[tuple[str, str]]],
+        meter: CallMeter | None,
+        stop: threading.Event | None = None,
     ) -> Iterator[following.LogLine | following.Notice]:
+        import time
+
         from batchctl.jobs import follow as following
         from batchctl.jobs.call_meter import metered
 
+        sleep = following.stoppable_sleep(stop) if stop is not None else time.sleep
         with metered(meter, self.aws.client("batch"), self.aws.client("logs")):
-            yield from following.follow(
-                self._batch(), self._logs(), self.resolver(), units(), self.target, poll=self._poll(2.0), meter=meter
-            )
+            try:
+                yield from following.follow(
+                    self._batch(),
+                    self._logs(),
+                    self.resolver(),
+                    units(),
+                    self.target,
+                    poll=self._poll(2.0),
+                    sleep=sleep,
+                    meter=meter,
+                )
+            except following.FollowStopped:
+                return
 
     def cancel(self, job_ids: list[str], reason: str | None = None) -> list[CancelOutcome]:
         from batchctl.jobs.cancel import cancel_jobs

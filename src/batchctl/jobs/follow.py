@@ -13,6 +13,7 @@ may receive its last lines a moment after the job's status changes).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
@@ -115,6 +116,21 @@ def reader_for(
     if (reads or ("per-stream" if jobs <= SMALL_SET else "stream-set")) == "per-stream":
         return PerStream(logs, pace or AdaptiveRateLimiter(LOG_READS_PER_SECOND, sleep=sleep))
     return StreamSet(logs, pace or AdaptiveRateLimiter(FILTER_CALLS_PER_SECOND, sleep=sleep))
+
+
+class FollowStopped(Exception):
+    """The caller stopped a follow (its stop event was set), e.g. the dashboard page that showed it was closed."""
+
+
+def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that wakes as soon as `stop` is set and then ends the follow (FollowStopped), so a follow running in
+    a worker thread does not outlive the reader who asked for it."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise FollowStopped
+
+    return sleep
 
 
 def follow(

@@ -88,10 +88,15 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     compact = text.strip().lower().replace(" ", "")
     if compact and _DURATION.sub("", compact) == "":
-        delta = timedelta()
-        for amount, unit in _DURATION.findall(compact):
-            delta += timedelta(**{_UNITS[unit]: float(amount)})
-        return now - delta
+        try:
+            delta = timedelta()
+            for amount, unit in _DURATION.findall(compact):
+                delta += timedelta(**{_UNITS[unit]: float(amount)})
+            return now - delta
+        except OverflowError:
+            raise BatchctlError(
+                f"--since {text!r} reaches back before the year 1", hint="give a shorter duration, e.g. 30d"
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -7,6 +7,7 @@ EventSource would otherwise reconnect).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -85,7 +86,18 @@ class Events:
         job_id = request.path_params["job_id"]
         attempt_text = request.query_params.get("attempt", "")
 
+        # Set when the stream ends or the page goes away: the follow in its worker thread then stops at its next
+        # wait instead of polling AWS, and holding one of the server's threads, for as long as the job runs.
+        stop = threading.Event()
+
         async def stream() -> AsyncIterator[dict[str, Any]]:
+            try:
+                async for message in follow():
+                    yield message
+            finally:
+                stop.set()
+
+        async def follow() -> AsyncIterator[dict[str, Any]]:
             try:
                 attempt = int(attempt_text) if attempt_text else None
                 source = await run_in_threadpool(lambda: self.sdk.log_source(job_id, attempt=attempt))
@@ -100,7 +112,7 @@ class Events:
                     elif not lines:
                         yield {"event": "notice", "data": f"the log stream {source.stream} has no lines"}
                 else:
-                    async for item in iterate_in_threadpool(self.sdk.follow_logs(job_id)):
+                    async for item in iterate_in_threadpool(self.sdk.follow_logs(job_id, stop=stop)):
                         if isinstance(item, LogLine):
                             yield {"event": "line", "data": item.event.message}
                         else:

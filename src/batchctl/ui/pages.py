@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -137,8 +138,9 @@ class Pages:
         if found is None:
             raise NotFoundError(f"job {job_id} has no output {relative!r}", hint="see the job's outputs list")
         bucket = listing.url.removeprefix("s3://").partition("/")[0]
-        body = self.sdk.aws.client("s3").get_object(Bucket=bucket, Key=found.key)["Body"]
-        filename = relative.rsplit("/", 1)[-1].replace('"', "")
+        answer = self.sdk.aws.client("s3").get_object(Bucket=bucket, Key=found.key)
+        body = answer["Body"]
+        filename = relative.rsplit("/", 1)[-1]
 
         def chunks() -> Iterator[bytes]:
             try:
@@ -150,8 +152,19 @@ class Pages:
         return StreamingResponse(
             chunks(),
             media_type="application/octet-stream",
-            headers={"content-disposition": f'attachment; filename="{filename}"', "content-length": str(found.size)},
+            headers={
+                "content-disposition": attachment(filename),
+                # The object as read now (it may have changed since the listing): a wrong length cuts the download.
+                "content-length": str(answer.get("ContentLength", found.size)),
+            },
         )
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition for any file name: an ASCII fallback and the name itself in RFC 6266's filename*
+    (header values are Latin-1 on the wire; a name like `résumé✓.txt` would otherwise fail the response)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename) or "output"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _int(text: str | None) -> int | None:

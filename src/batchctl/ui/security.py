@@ -14,9 +14,10 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import cookie_parser
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,6 +71,9 @@ class Guard:
         self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # no WebSocket routes: refused before any check could be skipped
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -77,11 +81,19 @@ class Guard:
         if headers.get("host") not in self.hosts:
             await _plain(send, 403, "403 Forbidden: unexpected Host header (the dashboard answers 127.0.0.1 only).\n")
             return
+        # Pages on another port of 127.0.0.1 are "same-site" (SameSite cookies do not keep them out): a browser
+        # that says where a request comes from must say it comes from the dashboard itself, or from no page.
+        if headers.get("sec-fetch-site", "none") not in ("same-origin", "none"):
+            await _plain(send, 403, "403 Forbidden: a request made by another site's page.\n")
+            return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         presented = next((value for name, value in query if name == TOKEN_PARAMETER), None)
         if presented is not None and self.keys.token_matches(presented) and scope["method"] in SAFE_METHODS:
             rest = urlencode([(name, value) for name, value in query if name != TOKEN_PARAMETER])
-            await self._admit(send, scope.get("path", "/") + (f"?{rest}" if rest else ""))
+            # The path as sent (still percent-encoded), and never `//host/...`, which a browser reads as another site.
+            path = scope.get("raw_path", scope.get("path", "/").encode()).decode("latin-1")
+            path = "/" + path.lstrip("/")
+            await self._admit(send, path + (f"?{rest}" if rest else ""))
             return
         if not self.keys.token_matches(_cookie(headers.get("cookie", ""), self.cookie)):
             await _plain(send, 403, FORBIDDEN)
@@ -115,13 +127,9 @@ class Guard:
 
 
 def _cookie(header: str, name: str) -> str | None:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:  # a malformed Cookie header carries no token
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
+    # Starlette's lenient parser: http.cookies.SimpleCookie stops at the first cookie it finds malformed (other
+    # programs on 127.0.0.1 set such cookies, e.g. JSON values) and would lose the dashboard's after it.
+    return cookie_parser(header).get(name)
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
