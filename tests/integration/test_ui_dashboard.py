@@ -27,6 +27,7 @@ from tests.emulator_fixtures import Emulator
 from tests.helpers import DEMO_CONFIG, capture_cli, write_yaml
 
 from batchctl.api import Batchctl
+from batchctl.ui.actions import MAX_FORM_BYTES
 from batchctl.ui.security import cookie_name
 
 pytestmark = pytest.mark.integration
@@ -258,6 +259,8 @@ def test_cancel_needs_the_confirmation_form_and_its_csrf_token(site: Site) -> No
     assert "Cancel big?" in confirm and f'value="{site.keys.csrf}"' in confirm
     assert client.post(f"/jobs/{job}/cancel", data={"reason": "x"}).status == 403
     assert client.post(f"/jobs/{job}/cancel", data={"csrf": "forged"}).status == 403
+    oversized = {"csrf": site.keys.csrf, "reason": "x" * (MAX_FORM_BYTES + 1)}
+    assert client.post(f"/jobs/{job}/cancel", data=oversized).status == 403  # read no further than a form holds
     foreign = client.post(
         f"/jobs/{job}/cancel", data={"csrf": site.keys.csrf}, headers={"origin": "http://evil.example"}
     )

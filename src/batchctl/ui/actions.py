@@ -65,9 +65,11 @@ class Actions:
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         """The form's fields when its CSRF token is this run's; None otherwise."""
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return None
+        body = b""
+        async for chunk in request.stream():  # read no more than a form can hold, whatever the client sends
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                return None
         fields = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items() if values}
         return fields if self.dashboard.keys.csrf_matches(fields.get(CSRF_FIELD)) else None
 
