@@ -72,16 +72,21 @@ def _report(size: int, api: Batchctl, directory: Path) -> None:
     print(f"{size:>6} {'submit':<34} {'':>8} {'':>5} {'':>8} {'':>5} {'':>4} {submit_ms:>8.0f}  SubmitJob x{submitted}")
     per_queue = [math.ceil(size / 2), size // 2]
     list_bound = sum(max(1, math.ceil(n / 1000)) for n in per_queue)
+
+    def command() -> Batchctl:
+        """A new Batchctl per listing, as each `batchctl jobs` is (one object describes a finished job once)."""
+        return Batchctl(api.config, api.aws, user=api.user)
+
     listings: list[tuple[str, Callable[[], Any], int, int]] = [
-        ("--all --all-users", lambda: api.jobs(all_statuses=True, all_users=True), list_bound, size),
-        ("--all --name 'bench-*'", lambda: api.jobs(all_statuses=True, name="bench-*"), list_bound, size),
+        ("--all --all-users", lambda: command().jobs(all_statuses=True, all_users=True), list_bound, size),
+        ("--all --name 'bench-*'", lambda: command().jobs(all_statuses=True, name="bench-*"), list_bound, size),
         (
             "--status SUCCEEDED --since 1h",
-            lambda: api.jobs(statuses=("SUCCEEDED",), since=_hour_ago()),
+            lambda: command().jobs(statuses=("SUCCEEDED",), since=_hour_ago()),
             list_bound,
             size,
         ),
-        ("(active, the default)", api.jobs, 5 * len(QUEUES), 0),
+        ("(active, the default)", lambda: command().jobs(), 5 * len(QUEUES), 0),
     ]
     for label, listing, list_bound_, described in listings:
         times, calls = [], Counter[str]()
