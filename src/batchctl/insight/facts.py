@@ -68,7 +68,7 @@ def gather(batch: Batch, logs: Logs, s3: Any, resolver: Resolver, job_id: str, t
             facts.last_lines, facts.runner_lines = last_lines(logs, resolver, job)
     elif job.queue:
         facts.snapshot = _snapshot(batch, job.queue)
-        facts.vcpus_in_use = _vcpus_in_use(batch, job.queue)
+        facts.vcpus_in_use = vcpus_in_use(batch, job.queue)
     return facts
 
 
@@ -107,7 +107,8 @@ def _snapshot(batch: Batch, queue: str) -> list[dict[str, Any]] | None:
         return None
 
 
-def _vcpus_in_use(batch: Batch, queue: str) -> float:
+def vcpus_in_use(batch: Batch, queue: str) -> float:
+    """vCPUs requested by a queue's STARTING and RUNNING jobs (at most MAX_RUNNING_DESCRIBED of them read)."""
     ids = [
         summary["jobId"]
         for status in IN_USE_STATUSES

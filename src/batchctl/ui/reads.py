@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from batchctl import outputs as keys
 from batchctl.aws.batch import Batch
 from batchctl.errors import BatchctlError
-from batchctl.insight.facts import IN_USE_STATUSES, MAX_RUNNING_DESCRIBED, requested
+from batchctl.insight.facts import vcpus_in_use
 from batchctl.jobs.records import ALL_STATUSES, JobRecord
 
 if TYPE_CHECKING:
@@ -73,16 +73,6 @@ def _use(item: dict[str, Any], in_use: float) -> EnvironmentUse:
         max_vcpus=_number(resources.get("maxvCpus")),
         vcpus_in_use=in_use,
     )
-
-
-def vcpus_in_use(batch: Batch, queue: str) -> float:
-    ids = [
-        summary["jobId"]
-        for status in IN_USE_STATUSES
-        for page in batch.list_jobs(queue, status=status)
-        for summary in page
-    ][:MAX_RUNNING_DESCRIBED]
-    return sum(requested(detail)[0] or 0.0 for detail in batch.describe_jobs(ids)) if ids else 0.0
 
 
 def front_of_queue(sdk: Batchctl, queue_arn: str) -> list[FrontJob] | None:
