@@ -40,7 +40,8 @@ class Served:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """Where the dashboard's pages are: its origin and its random base path."""
+        return f"http://127.0.0.1:{self.port}{self.keys.base}"
 
     @property
     def url(self) -> str:

@@ -119,8 +119,9 @@ def test_the_token_sets_a_strict_http_only_cookie_and_leaves_the_url(site: Site)
     client = site.client(admitted=False)
     answer = client.get("/jobs", params={"token": site.keys.token, "status": "FAILED"})
     assert answer.status == 303
-    assert answer.headers["location"] == "/jobs?status=FAILED"
+    assert answer.headers["location"] == f"{site.keys.base}/jobs?status=FAILED"
     cookie = answer.headers["set-cookie"]
+    assert cookie.endswith(f"Path={site.keys.base}")  # other servers on 127.0.0.1 never receive it
     assert cookie.startswith(f"{cookie_name(site.port)}={site.keys.token};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     client.cookies[cookie_name(site.port)] = site.keys.token
@@ -162,7 +163,7 @@ def test_jobs_page_lists_filters_and_sorts(site: Site) -> None:
     failed = client.get("/jobs", params={"status": "failed"}).text
     assert ">plain</a>" in failed and ">big</a>" not in failed
     by_name = client.get("/jobs", params={"sort": "name", "order": "asc"}).text
-    names = re.findall(r'<a href="/jobs/[^"]+">([a-z]+)</a>', by_name)
+    names = re.findall(rf'<a href="{site.keys.base}/jobs/[^"]+">([a-z]+)</a>', by_name)
     assert names == sorted(names) == ["after", "big", "plain", "spread"]
     assert ">big</a>" in client.get("/jobs", params={"name": "bi*"}).text
     assert ">plain</a>" not in client.get("/jobs", params={"name": "bi*"}).text
@@ -282,7 +283,7 @@ def test_resubmit_failed_children_behind_a_confirmation(site: Site) -> None:
     assert client.post(f"/jobs/{job}/resubmit", data={}).status == 403
     done = client.post(f"/jobs/{job}/resubmit", data={"csrf": site.keys.csrf})
     assert done.status == 200, done.text
-    new_id = re.search(r'id="resubmitted">New job <a href="/jobs/([^"]+)"', done.text)
+    new_id = re.search(rf'id="resubmitted">New job <a href="{site.keys.base}/jobs/([^"]+)"', done.text)
     assert new_id, done.text
     assert site.sdk.show(new_id.group(1)).resubmit_of == job
 
@@ -311,9 +312,11 @@ def test_the_command_prints_its_url_then_serves_until_interrupted(site: Site) ->
         serving = read_document(server.stdout)
         assert serving["host"] == "127.0.0.1" and serving["cluster"] == "uipages"
         origin = f"http://127.0.0.1:{serving['port']}"
-        assert serving["url"].startswith(f"{origin}/?token=")
-        token = serving["url"].split("token=", 1)[1]
-        client = Http(origin)
+        found = re.fullmatch(rf"{re.escape(origin)}(/[A-Za-z0-9_-]{{16}})/\?token=([A-Za-z0-9_-]+)", serving["url"])
+        assert found, serving["url"]
+        base, token = found.groups()
+        assert Http(origin).get("/cluster", params={"token": token}).status == 403  # nothing outside the base
+        client = Http(origin + base)
         assert client.get("/cluster").status == 403
         admitted = client.get("/", params={"token": token})
         assert admitted.status == 303 and "HttpOnly" in admitted.headers["set-cookie"]

@@ -26,7 +26,8 @@ def call(
         (b"host", host.encode()),
         *((name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()),
     ]
-    scope = {"type": "http", "method": method, "path": path, "query_string": query.encode(), "headers": raw}
+    full = KEYS.base + path if not path.startswith(KEYS.base) and path != "/elsewhere" else path
+    scope = {"type": "http", "method": method, "path": full, "query_string": query.encode(), "headers": raw}
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -52,8 +53,15 @@ def test_no_token_no_cookie_is_403() -> None:
 def test_the_token_redirects_without_it_and_sets_the_cookie() -> None:
     status, headers, _ = call(query=f"status=FAILED&token={KEYS.token}")
     assert status == 303
-    assert headers["location"] == "/jobs?status=FAILED"
-    assert headers["set-cookie"] == f"{COOKIE}={KEYS.token}; HttpOnly; SameSite=Strict; Path=/"
+    assert headers["location"] == f"{KEYS.base}/jobs?status=FAILED"
+    assert headers["set-cookie"] == f"{COOKIE}={KEYS.token}; HttpOnly; SameSite=Strict; Path={KEYS.base}"
+
+
+def test_pages_outside_the_random_base_path_are_403_even_with_the_cookie() -> None:
+    """The cookie's Path is the base: other servers on 127.0.0.1 never receive it, and nothing is served outside it."""
+    assert call("/elsewhere", **ADMITTED)[0] == 403
+    assert call("/elsewhere", query=f"token={KEYS.token}")[0] == 403
+    assert KEYS.base != Secrets().base and len(KEYS.base) > 12
 
 
 def test_a_wrong_token_or_a_cookie_of_another_port_is_403() -> None:
@@ -137,8 +145,9 @@ def test_the_admitting_redirect_keeps_the_path_as_sent_and_stays_on_the_dashboar
         asyncio.run(guard(scope, receive, send))
         return dict(sent[0]["headers"])[b"location"].decode()
 
-    assert location("/jobs/a?b", b"/jobs/a%3Fb") == "/jobs/a%3Fb"
-    assert location("//evil.example/x", b"//evil.example/x") == "/evil.example/x"
+    base = KEYS.base
+    assert location(f"{base}/jobs/a?b", f"{base}/jobs/a%3Fb".encode()) == f"{base}/jobs/a%3Fb"
+    assert location(f"{base}//x", f"{base}//x".encode()) == f"{base}//x"  # below the base: never another host
 
 
 def test_websockets_are_refused() -> None:

@@ -41,7 +41,7 @@ def ui(app: AppContext, port: int, host: str, no_open: bool, dry_run: bool) -> N
     listener = bind(port)
     keys = Secrets()
     chosen = int(listener.getsockname()[1])
-    url = f"http://{host}:{chosen}/?token={keys.token}"
+    url = f"http://{host}:{chosen}{keys.base}/?token={keys.token}"
     serving = Serving(url=url, host=host, port=chosen, cluster=api.config.name, target=api.target)
     if app.json:
         render.as_json(serving)

@@ -63,6 +63,7 @@ class Dashboard:
             "target": self.sdk.target,
             "csrf_field": CSRF_FIELD,
             "csrf": self.keys.csrf,
+            "base": self.keys.base,
         }
         return self.environment.get_template(name).render(**shared, **context)
 

@@ -32,7 +32,7 @@ class Pages:
     # -- cluster ---------------------------------------------------------------------------------------------
 
     def home(self, request: Request) -> Response:
-        return RedirectResponse("/cluster", status_code=303)
+        return RedirectResponse(self.dashboard.keys.base + "/cluster", status_code=303)
 
     def cluster(self, request: Request) -> Response:
         return self.dashboard.html("cluster.html", page="cluster", body=self.cluster_body())

@@ -1,5 +1,6 @@
 """Who may talk to the dashboard: the loopback origin it printed, with its token.
 
+- Path: every page is under a random base path, the cookie's Path (other servers on 127.0.0.1 never receive it).
 - Host: only `127.0.0.1:PORT` / `localhost:PORT` (a page on another name that resolves to 127.0.0.1, DNS
   rebinding, sends its own name and gets 403).
 - Token: `?token=` once (compared in constant time), then an HttpOnly, SameSite=Strict cookie; anything else 403.
@@ -48,6 +49,9 @@ class Secrets:
 
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Every page lives under this random path, and the cookie is scoped to it: browsers send cookies to every port
+    # of 127.0.0.1, but only to paths under the cookie's Path, which other servers on the machine do not know.
+    base: str = field(default_factory=lambda: "/" + secrets.token_urlsafe(12))
 
     def token_matches(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(presented.encode(), self.token.encode())
@@ -86,6 +90,12 @@ class Guard:
         if headers.get("sec-fetch-site", "none") not in ("same-origin", "none"):
             await _plain(send, 403, "403 Forbidden: a request made by another site's page.\n")
             return
+        path = scope.get("path", "/")
+        if not (path == self.keys.base or path.startswith(self.keys.base + "/")):
+            await _plain(send, 403, FORBIDDEN)
+            return
+        # The routes match below the base (Starlette strips root_path from the path it routes).
+        scope = {**scope, "root_path": scope.get("root_path", "") + self.keys.base}
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         presented = next((value for name, value in query if name == TOKEN_PARAMETER), None)
         if presented is not None and self.keys.token_matches(presented) and scope["method"] in SAFE_METHODS:
@@ -115,7 +125,7 @@ class Guard:
         await self.app(scope, receive, with_headers)
 
     async def _admit(self, send: Send, location: str) -> None:
-        cookie = f"{self.cookie}={self.keys.token}; HttpOnly; SameSite=Strict; Path=/"
+        cookie = f"{self.cookie}={self.keys.token}; HttpOnly; SameSite=Strict; Path={self.keys.base}"
         await send(
             {
                 "type": "http.response.start",

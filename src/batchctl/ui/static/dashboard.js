@@ -50,7 +50,7 @@
     const indexOf = function (cell) { return Array.prototype.indexOf.call(grid.children, cell); };
     grid.addEventListener("click", function (event) {
       if (event.target.tagName !== "I") return;
-      window.location.href = "/jobs/" + grid.dataset.job + ":" + indexOf(event.target);
+      window.location.href = document.body.dataset.base + "/jobs/" + grid.dataset.job + ":" + indexOf(event.target);
     });
     grid.addEventListener("mouseover", function (event) {
       if (event.target.tagName !== "I" || !info) return;
