@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import anyio
 from sse_starlette.sse import EventSourceResponse
@@ -23,6 +24,16 @@ from batchctl.ui.pages import Pages, digest
 from batchctl.ui.tables import JobFilter
 
 PING_SECONDS = 15
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one read of a live view says: its version, the messages that show it, and, once final, the `end` data."""
+
+    version: str
+    messages: list[dict[str, Any]]
+    end: str | None = None
 
 
 class Events:
@@ -33,53 +44,50 @@ class Events:
 
     def jobs(self, request: Request) -> EventSourceResponse:
         wanted = JobFilter.of(request.query_params)
-        seen = request.query_params.get("v", "")
 
-        async def stream() -> AsyncIterator[dict[str, Any]]:
-            nonlocal seen
-            if seen:  # the page was rendered from a read just now: the next one can wait its turn
-                await anyio.sleep(self.dashboard.poll_seconds)
-            while True:
-                started = time.monotonic()
-                try:
-                    rows = await run_in_threadpool(self.pages.job_rows, wanted)
-                except Exception as exc:
-                    yield _problem(exc)
-                else:
-                    if digest(rows) != seen:
-                        seen = digest(rows)
-                        yield {"event": "rows", "data": rows}
-                await anyio.sleep(pause(self.dashboard.poll_seconds, time.monotonic() - started))
+        def changes(rows: str) -> Change:
+            return Change(digest(rows), [{"event": "rows", "data": rows}])
 
-        return EventSourceResponse(stream(), ping=PING_SECONDS)
+        stream = self._polled(request, lambda: self.pages.job_rows(wanted), changes)
+        return EventSourceResponse(stream, ping=PING_SECONDS)
 
     def job(self, request: Request) -> EventSourceResponse:
         job_id = request.path_params["job_id"]
+
+        def changes(live: dict[str, Any]) -> Change:
+            sent = [{"event": "header", "data": live["header"]}]
+            if live["letters"]:
+                sent.append({"event": "grid", "data": live["letters"]})
+            job = live["view"].job
+            return Change(digest(live["header"] + live["letters"]), sent, job.status if job.terminal else None)
+
+        stream = self._polled(request, lambda: self.pages.job_live(job_id), changes)
+        return EventSourceResponse(stream, ping=PING_SECONDS)
+
+    async def _polled(
+        self, request: Request, read: Callable[[], T], changes: Callable[[T], Change]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Read through the SDK in a worker thread, again and again; send what a read changed since the version the
+        page (query `v`) or the last message showed; end after a read that says the view is final."""
         seen = request.query_params.get("v", "")
-
-        async def stream() -> AsyncIterator[dict[str, Any]]:
-            nonlocal seen
-            if seen:  # the page was rendered from a read just now: the next one can wait its turn
-                await anyio.sleep(self.dashboard.poll_seconds)
-            while True:
-                started = time.monotonic()
-                try:
-                    live = await run_in_threadpool(self.pages.job_live, job_id)
-                except Exception as exc:
-                    yield _problem(exc)
-                else:
-                    version = digest(live["header"] + live["letters"])
-                    if version != seen:
-                        seen = version
-                        yield {"event": "header", "data": live["header"]}
-                        if live["letters"]:
-                            yield {"event": "grid", "data": live["letters"]}
-                    if live["view"].job.terminal:
-                        yield {"event": "end", "data": live["view"].job.status}
-                        return
-                await anyio.sleep(pause(self.dashboard.poll_seconds, time.monotonic() - started))
-
-        return EventSourceResponse(stream(), ping=PING_SECONDS)
+        if seen:  # the page was rendered from a read just now: the next one can wait its turn
+            await anyio.sleep(self.dashboard.poll_seconds)
+        while True:
+            started = time.monotonic()
+            try:
+                value = await run_in_threadpool(read)
+            except Exception as exc:
+                yield _problem(exc)
+            else:
+                change = changes(value)
+                if change.version != seen:
+                    seen = change.version
+                    for message in change.messages:
+                        yield message
+                if change.end is not None:
+                    yield {"event": "end", "data": change.end}
+                    return
+            await anyio.sleep(pause(self.dashboard.poll_seconds, time.monotonic() - started))
 
     def logs(self, request: Request) -> EventSourceResponse:
         """One job's (or array child's) log: a finished attempt read once; the current one followed while it runs."""
