@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -33,8 +34,9 @@ STATUS_CLASSES = {
 
 
 def templates() -> Environment:
-    """The package's own templates (never a user's), HTML-escaped by default."""
-    environment = Environment(
+    """The package's own templates (never a user's), HTML-escaped by default, sandboxed like every Jinja2
+    environment of the project: the values they render (job names, reasons, log lines) come from whoever submits."""
+    environment = SandboxedEnvironment(
         loader=PackageLoader("batchctl.ui", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
