@@ -12,7 +12,6 @@ from batchctl.targets import Target, TargetRequest
 
 if TYPE_CHECKING:
     from batchctl.api import Aws, Batchctl
-    from batchctl.config import ClusterConfig
     from batchctl.config.names import ClusterNames
 
 # The SDK, boto3 and pydantic are imported lazily below: they cost a noticeable share of `batchctl --help`.
@@ -27,7 +26,6 @@ class AppContext:
     local_flag: bool | None = None  # --local given; None: as BATCHCTL_LOCAL says
     debug: bool = False
     output: str = "table"
-    _config: ClusterConfig | None = field(default=None, repr=False)
     _names: ClusterNames | None = field(default=None, repr=False)
     _target: Target | None = field(default=None, repr=False)
     _aws: Aws | None = field(default=None, repr=False)
@@ -46,19 +44,12 @@ class AppContext:
         """--local, or BATCHCTL_LOCAL=1 (before the emulator is probed)."""
         return self.request.wants_local
 
-    def config(self) -> ClusterConfig:
-        if self._config is None:
-            from batchctl.config import load_config
-
-            self._config = load_config(self.config_path)
-        return self._config
-
     def names(self) -> ClusterNames:
         """The cluster's name, region, queues and job definitions: all that reading jobs and queues needs."""
         if self._names is None:
             from batchctl.config.names import read_names
 
-            self._names = self._config.names if self._config is not None else read_names(self.config_path)
+            self._names = read_names(self.config_path)
         return self._names
 
     def target(self) -> Target:
@@ -80,7 +71,8 @@ class AppContext:
         if self._api is None:
             from batchctl.api import Batchctl
 
-            self._api = Batchctl(self._config or self.config_path, self.aws, names=self.names())
+            # The SDK validates batchctl.yaml fully only for what needs it (see Batchctl.config).
+            self._api = Batchctl(self.config_path, self.aws, names=self.names())
         return self._api
 
     def command(self, *, local: bool = False, config: Path | None = None) -> str:

@@ -60,9 +60,6 @@ class FinishedJobs:
     def keep(self, records: list[JobRecord]) -> None:
         self._records.update((record.id, record) for record in records if record.terminal)
 
-    def __len__(self) -> int:
-        return len(self._records)
-
 
 def list_jobs(
     batch: Batch, queues: list[str], query: JobQuery, finished: FinishedJobs | None = None
